@@ -1,0 +1,178 @@
+"""Decoding images from paths, bytes, file objects or arrays into RGB uint8 arrays.
+
+Every public function of imgrec-classic sees images in RGB order; BGR exists only
+inside OpenCV calls.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import IO, Literal
+
+import cv2
+import numpy as np
+
+__all__ = ["ImageDecodeError", "ImageSource", "read_image", "describe_source"]
+
+ImageSource = str | os.PathLike | bytes | bytearray | memoryview | IO[bytes] | np.ndarray
+
+_JPEG_SOI = b"\xff\xd8"
+_JPEG_EOI = b"\xff\xd9"
+
+
+class ImageDecodeError(ValueError):
+    """Raised when an input cannot be decoded as an image.
+
+    The message names the source (a path, or a short description of in-memory
+    input) and the reason, so a failure deep in a long run points at the file.
+    """
+
+    def __init__(self, source: object, reason: str):
+        self.source = describe_source(source)
+        self.reason = reason
+        super().__init__(f"cannot decode image {self.source}: {reason}")
+
+    def __reduce__(self):
+        # joblib re-raises worker exceptions in the parent: keep them picklable.
+        return (_rebuild_decode_error, (self.source, self.reason))
+
+
+def _rebuild_decode_error(source, reason):
+    err = ImageDecodeError.__new__(ImageDecodeError)
+    err.source, err.reason = source, reason
+    ValueError.__init__(err, f"cannot decode image {source}: {reason}")
+    return err
+
+
+def describe_source(src: object) -> str:
+    """Short human-readable name of an image source, for messages."""
+    if isinstance(src, (str, os.PathLike)):
+        return repr(os.fspath(src))
+    if isinstance(src, (bytes, bytearray, memoryview)):
+        return f"<{len(src)} bytes>"
+    if isinstance(src, np.ndarray):
+        return f"<array shape={src.shape} dtype={src.dtype}>"
+    name = getattr(src, "name", None)
+    return repr(name) if isinstance(name, str) else f"<{type(src).__name__}>"
+
+
+def read_image(src: ImageSource, mode: Literal["rgb", "gray"] = "rgb") -> np.ndarray:
+    """Read one image as a uint8 array in RGB order (or grayscale).
+
+    Parameters
+    ----------
+    src : str, os.PathLike, bytes, binary file object or ndarray
+        A path to an image file, the encoded bytes of one, an open binary file,
+        or an already decoded array. Arrays of shape (H, W), (H, W, 1), (H, W, 3)
+        or (H, W, 4) are taken to be grayscale, RGB or RGBA; uint16 arrays are
+        scaled to 8 bits, float arrays are taken to lie in [0, 1], bool arrays
+        map to {0, 255}.
+    mode : {"rgb", "gray"}, default="rgb"
+        ``"rgb"`` returns (H, W, 3); ``"gray"`` returns (H, W) using the
+        ITU-R BT.601 luma weights, as OpenCV does.
+
+    Returns
+    -------
+    image : ndarray of shape (H, W, 3) or (H, W), dtype uint8
+        A new array; the input is never modified. Alpha is dropped, 16-bit
+        images are scaled down to 8 bits, palette images are expanded.
+
+    Raises
+    ------
+    ImageDecodeError
+        If the file is missing, unreadable, empty, truncated or not an image,
+        or the array has an unsupported shape or dtype. The message names
+        the source.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from imgrec_classic.io import read_image
+    >>> read_image(np.zeros((4, 5), dtype=np.uint8)).shape
+    (4, 5, 3)
+    >>> read_image(np.zeros((4, 5, 3)), mode="gray").dtype
+    dtype('uint8')
+    """
+    if mode not in ("rgb", "gray"):
+        raise ValueError(f"mode must be 'rgb' or 'gray', got {mode!r}")
+    if isinstance(src, np.ndarray):
+        image = _array_to_uint8(src, src)
+        return _to_mode(image, mode, bgr=False)
+    data = _read_bytes(src)
+    image = _decode(data, src)
+    return _to_mode(image, mode, bgr=True)
+
+
+def _read_bytes(src: object) -> bytes:
+    if isinstance(src, (str, os.PathLike)):
+        try:
+            with open(src, "rb") as fh:
+                return fh.read()
+        except OSError as exc:
+            raise ImageDecodeError(src, exc.strerror or str(exc)) from exc
+    if isinstance(src, (bytes, bytearray, memoryview)):
+        return bytes(src)
+    if hasattr(src, "read"):
+        try:
+            data = src.read()
+        except OSError as exc:
+            raise ImageDecodeError(src, str(exc)) from exc
+        if not isinstance(data, (bytes, bytearray)):
+            raise ImageDecodeError(src, "file object must be opened in binary mode")
+        return bytes(data)
+    raise TypeError(
+        "an image must be a path, bytes, a binary file object or an ndarray, "
+        f"got {type(src).__name__}"
+    )
+
+
+def _decode(data: bytes, src: object) -> np.ndarray:
+    if not data:
+        raise ImageDecodeError(src, "the file is empty (0 bytes)")
+    # OpenCV 4.x returns a partial picture for a truncated JPEG instead of failing.
+    if data.startswith(_JPEG_SOI) and _JPEG_EOI not in data[-1024:]:
+        raise ImageDecodeError(src, "truncated JPEG (no end-of-image marker)")
+    buf = np.frombuffer(data, dtype=np.uint8)
+    try:
+        image = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+    except cv2.error as exc:
+        raise ImageDecodeError(src, f"OpenCV failed: {exc}") from exc
+    if image is None or image.size == 0:
+        raise ImageDecodeError(src, "not an image, or a corrupt or truncated one")
+    return _array_to_uint8(image, src)
+
+
+def _array_to_uint8(image: np.ndarray, src: object) -> np.ndarray:
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (3, 4)):
+        raise ImageDecodeError(src, f"unsupported image shape {image.shape}")
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ImageDecodeError(src, f"empty image of shape {image.shape}")
+    if image.dtype == np.uint8:
+        return image
+    if image.dtype == np.bool_:
+        return image.astype(np.uint8) * 255
+    if image.dtype == np.uint16:
+        return (image >> 8).astype(np.uint8)
+    if np.issubdtype(image.dtype, np.floating):
+        if not np.isfinite(image).all():
+            raise ImageDecodeError(src, "float image contains NaN or infinity")
+        return np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)
+    if np.issubdtype(image.dtype, np.integer):
+        return np.clip(image, 0, 255).astype(np.uint8)
+    raise ImageDecodeError(src, f"unsupported dtype {image.dtype}")
+
+
+_GRAY = {False: {3: cv2.COLOR_RGB2GRAY, 4: cv2.COLOR_RGBA2GRAY},
+         True: {3: cv2.COLOR_BGR2GRAY, 4: cv2.COLOR_BGRA2GRAY}}
+_RGB = {False: {3: None, 4: cv2.COLOR_RGBA2RGB},
+        True: {3: cv2.COLOR_BGR2RGB, 4: cv2.COLOR_BGRA2RGB}}
+
+
+def _to_mode(image: np.ndarray, mode: str, bgr: bool) -> np.ndarray:
+    if image.ndim == 2:
+        return image.copy() if mode == "gray" else cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    code = (_GRAY if mode == "gray" else _RGB)[bgr][image.shape[2]]
+    image = np.ascontiguousarray(image)
+    return image.copy() if code is None else cv2.cvtColor(image, code)

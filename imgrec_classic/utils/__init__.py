@@ -1,0 +1,1 @@
+"""Utilities shared across imgrec-classic."""
