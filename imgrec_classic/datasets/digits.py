@@ -11,6 +11,11 @@ from ..io.images import read_image
 
 __all__ = ["load_opencv_digits"]
 
+_DESCR = """OpenCV sample digits (samples/data/digits.png): 5,000 handwritten digits,
+20x20 grayscale, 500 per class, white ink on black. Shipped with imgrec-classic
+(Apache-2.0, from the OpenCV source tree). OpenCV's tutorials train on the left
+half of each row and test on the right half."""
+
 _CELL = 20
 _ROWS_PER_DIGIT = 5
 
@@ -53,5 +58,5 @@ def load_opencv_digits() -> Bunch:
         target=(rows // _ROWS_PER_DIGIT).astype(np.int64),
         target_names=[str(d) for d in range(10)],
         tutorial_train=cols < n_cols // 2,
-        DESCR=load_opencv_digits.__doc__.split("\n\n")[1].strip(),
+        DESCR=_DESCR,
     )

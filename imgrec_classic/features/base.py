@@ -176,8 +176,15 @@ class GlobalExtractor(BaseExtractor):
 class KeypointExtractor(LocalExtractor):
     """Local extractor over an OpenCV ``Feature2D``: ``_context`` returns the detector."""
 
+    def _min_side(self) -> int:
+        """Images with a shorter side have no keypoints (and may crash OpenCV)."""
+        return 1
+
     def _extract(self, image, detector):
-        keypoints, values = detector.detectAndCompute(image, None)
+        if min(image.shape[:2]) < self._min_side():
+            keypoints, values = (), None
+        else:
+            keypoints, values = detector.detectAndCompute(image, None)
         if values is None:
             values = np.zeros((0, self.n_dims), self.dtype)
         return (*keypoint_arrays(keypoints), self._finish(values))

@@ -84,6 +84,10 @@ class ORB(KeypointExtractor):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
+    def _min_side(self):
+        # Keypoints keep edge_threshold pixels from every border.
+        return 2 * int(self.edge_threshold) + 1
+
     def _context(self):
         return cv2.ORB_create(
             nfeatures=int(self.n_features), scaleFactor=float(self.scale_factor),

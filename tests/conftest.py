@@ -1,0 +1,45 @@
+"""Shared fixtures: real images from scikit-image and, when present, ../shared/datasets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+
+
+def dataset_path(*parts: str) -> Path:
+    """Path inside ../shared/datasets, or skip the test when it is absent."""
+    path = DATASETS.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"dataset not available: {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def camera() -> np.ndarray:
+    """scikit-image's 512x512 grayscale 'camera' photograph (shipped with the package)."""
+    from skimage import data
+
+    return data.camera()
+
+
+@pytest.fixture(scope="session")
+def astronaut() -> np.ndarray:
+    from skimage import data
+
+    return data.astronaut()
+
+
+@pytest.fixture(scope="session")
+def caltech_paths() -> list[Path]:
+    """A few Caltech-101 images of different classes and sizes."""
+    root = dataset_path("caltech101")
+    return [root / c / "image_0001.jpg" for c in ("Faces", "airplanes", "accordion", "ant")]
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)
