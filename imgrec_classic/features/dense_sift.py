@@ -59,22 +59,22 @@ def _orientation_planes(image: np.ndarray) -> np.ndarray:
     """Gradient magnitude split linearly over 8 orientation planes, shape (H, W, 8).
 
     Orientation is the last axis so that pooling filters all planes in one
-    OpenCV call and each sampled bin is already in descriptor order.
+    OpenCV call and each sampled bin is already in descriptor order. Plane
+    ``o`` holds ``mag * max(0, 1 - d)`` with ``d`` the circular distance, in
+    bins, from the gradient angle to bin ``o``: SIFT's linear interpolation.
     """
     gx = cv2.Sobel(image, cv2.CV_32F, 1, 0, ksize=1, scale=0.5)
     gy = cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=1, scale=-0.5)  # y up, as OpenCV SIFT
     mag, ang = cv2.cartToPolar(gx, gy)
-    t = (ang * np.float32(N_ORIENTATIONS / (2 * np.pi))).ravel()
-    b0 = t.astype(np.int32)  # floor, since t >= 0
-    w1 = (t - b0) * mag.ravel()
-    w0 = mag.ravel() - w1
-    b0 %= N_ORIENTATIONS
-    first = np.arange(0, t.size * N_ORIENTATIONS, N_ORIENTATIONS, dtype=np.int32)
-    planes = np.zeros(t.size * N_ORIENTATIONS, np.float32)
-    planes[first + b0] = w0
-    # Each pixel's two bins differ, so this scatter has no repeated index.
-    planes[first + (b0 + 1) % N_ORIENTATIONS] += w1
-    return planes.reshape(image.shape + (N_ORIENTATIONS,))
+    t = ang * np.float32(N_ORIENTATIONS / (2 * np.pi))
+    d, wrapped, planes = np.empty_like(t), np.empty_like(t), []
+    # In-place per-plane arithmetic beats a scatter into an (H, W, 8) array by ~2x.
+    for o in range(N_ORIENTATIONS):
+        np.abs(np.subtract(t, o, out=d), out=d)
+        np.minimum(d, np.subtract(N_ORIENTATIONS, d, out=wrapped), out=d)
+        np.maximum(np.subtract(1, d, out=d), 0, out=d)
+        planes.append(d * mag)
+    return cv2.merge(planes)
 
 
 def _triangle(size: int) -> np.ndarray:
@@ -96,8 +96,7 @@ def _describe_size(planes: np.ndarray, size: int, xs: np.ndarray, ys: np.ndarray
     for i in range(N_BINS):
         rows = pooled[y0 + i * size::step_y][:ny]
         for j in range(N_BINS):
-            out[:, :, i, j] = rows[:, x0 + j * size::step_x][:, :nx]
-    out *= _WINDOW[:, :, None]
+            np.multiply(rows[:, x0 + j * size::step_x][:, :nx], _WINDOW[i, j], out=out[:, :, i, j])
     return out.reshape(ny * nx, N_BINS * N_BINS * N_ORIENTATIONS)
 
 
@@ -168,7 +167,7 @@ def dense_sift(image, step: int = 4, sizes=(8,), magnif: float = 6.0,
         positions.append(grid[keep])
         descriptors.append(raw[keep])
         scales.append(np.full(len(descriptors[-1]), size, np.float32))
-    descriptors = l2_clip_normalize(np.concatenate(descriptors))
+    descriptors = l2_clip_normalize(np.concatenate(descriptors), copy=False)
     if root:
         descriptors = root_sift(descriptors)
     return np.concatenate(positions), np.concatenate(scales), descriptors

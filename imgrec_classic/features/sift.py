@@ -14,17 +14,19 @@ __all__ = ["SIFT", "l2_clip_normalize", "root_sift"]
 
 
 def _l2(values: np.ndarray) -> np.ndarray:
-    norms = np.sqrt(np.einsum("ij,ij->i", values, values))[:, None]
-    return values / np.maximum(norms, np.float32(1e-12))
+    """Rows scaled to unit L2 norm, in place; rows of zeros stay zero."""
+    norms = np.sqrt(np.einsum("ij,ij->i", values, values))
+    values *= (1 / np.maximum(norms, np.float32(1e-12)))[:, None]
+    return values
 
 
-def l2_clip_normalize(values: np.ndarray, clip: float = 0.2) -> np.ndarray:
+def l2_clip_normalize(values: np.ndarray, clip: float = 0.2, copy: bool = True) -> np.ndarray:
     """SIFT normalisation: L2 normalise, clip each value at ``clip``, L2 normalise again.
 
-    Rows of zeros stay zero.
+    Rows of zeros stay zero. With ``copy=False`` a float32 input is overwritten.
     """
-    values = _l2(np.asarray(values, np.float32))
-    return _l2(np.minimum(values, np.float32(clip)))
+    values = _l2(np.array(values, np.float32, copy=copy or None))
+    return _l2(np.minimum(values, np.float32(clip), out=values))
 
 
 def root_sift(values: np.ndarray) -> np.ndarray:
@@ -114,5 +116,5 @@ class SIFT(KeypointExtractor):
                                float(self.sigma))
 
     def _finish(self, values):
-        values = values.astype(np.float32, copy=False)
+        values = values.astype(np.float32)
         return root_sift(values) if self.root else _l2(values)
