@@ -106,14 +106,15 @@ class Descriptors:
         Descriptors
         """
         blocks = [np.asarray(v) for v in values]
-        widths = {b.shape[1] for b in blocks if b.ndim == 2 and b.shape[0] > 0}
+        widths = ({b.shape[1] for b in blocks if b.ndim == 2 and b.shape[0] > 0}
+                  or {b.shape[1] for b in blocks if b.ndim == 2})
         if n_dims is None:
             if len(widths) > 1:
                 raise ValueError(f"blocks have different widths: {sorted(widths)}")
             n_dims = widths.pop() if widths else 0
         if dtype is None:
             dtype = np.uint8 if blocks and all(b.dtype == np.uint8 for b in blocks) else np.float32
-        blocks = [b.reshape(-1, n_dims) if b.size == 0 else b for b in blocks]
+        blocks = [np.zeros((0, n_dims), b.dtype) if b.size == 0 else b for b in blocks]
         bad = [i for i, b in enumerate(blocks) if b.ndim != 2 or b.shape[1] != n_dims]
         if bad:
             raise ValueError(f"block {bad[0]} has shape {blocks[bad[0]].shape}, "

@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 
 from ..descriptors import Descriptors
 from ..io.images import read_image
+from ..stream import DescriptorStream
 from ..utils._param_validation import Interval
 from ..utils.images import as_image_list
 
@@ -116,11 +117,15 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
         return resize_max_side(read_image(src, mode=self._color), self.max_side)
 
     def _run_batch(self, batch: list, single_thread: bool) -> list:
+        threads = cv2.getNumThreads()
         if single_thread:
             # Avoid n_jobs x OpenCV threads oversubscribing the cores.
             cv2.setNumThreads(1)
-        context = self._context()
-        return [self._extract_one(self.load(src), context) for src in batch]
+        try:
+            context = self._context()
+            return [self._extract_one(self.load(src), context) for src in batch]
+        finally:
+            cv2.setNumThreads(threads)
 
     def _map(self, images: list) -> list:
         n_jobs = effective_n_jobs(self.n_jobs)
@@ -147,8 +152,29 @@ class LocalExtractor(BaseExtractor):
     """Extractor giving many descriptors per image, gathered in a ``Descriptors``.
 
     ``_extract`` returns ``(positions_px, scales, values)`` for one image; this
-    class normalises positions by the image size.
+    class normalises positions by the image size. With ``lazy=True``,
+    ``transform`` returns a :class:`~imgrec_classic.stream.DescriptorStream`
+    that encoders extract from batch by batch.
     """
+
+    _parameter_constraints = {**BaseExtractor._parameter_constraints, "lazy": ["boolean"]}
+
+    def transform(self, X):
+        """Extract descriptors from each image.
+
+        Parameters
+        ----------
+        X : sequence of images
+            Paths, encoded bytes, binary file objects or arrays, in any iterable.
+
+        Returns
+        -------
+        descriptors : Descriptors, or DescriptorStream when ``lazy=True``
+        """
+        if not self.lazy:
+            return super().transform(X)
+        check_is_fitted(self)
+        return DescriptorStream(self, as_image_list(X))
 
     #: width of one descriptor; uint8 extractors give packed binary descriptors.
     n_dims: int = 0

@@ -1,0 +1,175 @@
+"""Machinery shared by the encoders: fitting on a sample, pooling over a pyramid, streaming."""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral
+
+import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+from tqdm.auto import tqdm
+
+from ..descriptors import Descriptors
+from ..stream import DescriptorStream
+from ..utils._param_validation import Interval
+from .pyramid import check_pyramid, pyramid_cells
+from .vocabulary import descriptor_values, sample_descriptors
+
+__all__ = ["BaseEncoder", "l2_normalize", "power_normalize"]
+
+
+def l2_normalize(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Scale to unit L2 norm along ``axis``; zero vectors stay zero."""
+    norm = np.sqrt(np.sum(x * x, axis=axis, keepdims=True))
+    return x / np.maximum(norm, np.finfo(np.float32).tiny)
+
+
+def power_normalize(x: np.ndarray, alpha: float = 0.5) -> np.ndarray:
+    """Signed power ``sign(x) |x|**alpha`` (alpha=0.5: signed square root)."""
+    return np.sign(x) * np.abs(x) ** alpha
+
+
+class BaseEncoder(TransformerMixin, BaseEstimator):
+    """Base class of the encoders: descriptors in, one row per image out.
+
+    ``fit`` learns the model (codebook, GMM) from at most ``max_descriptors``
+    descriptors sampled from at most ``max_images`` training images.
+    ``transform`` encodes image by image, in joblib batches: per image,
+    ``_prepare(values)`` does the costly work once (nearest words, posteriors),
+    ``_pool(state, rows)`` sums the contributions of the descriptors of one
+    pyramid cell, and ``_normalize_cells`` turns the raw cell vectors into the
+    output row. Given a :class:`~imgrec_classic.stream.DescriptorStream`, each
+    worker extracts its own batch, so raw descriptors never pile up.
+    """
+
+    _parameter_constraints: dict = {
+        "pyramid": [tuple, list],
+        "max_descriptors": [Interval(Integral, 1, None, closed="left")],
+        "max_images": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+    }
+
+    def fit(self, X, y=None):
+        """Learn the encoder's model from a sample of the descriptors of ``X``.
+
+        Parameters
+        ----------
+        X : Descriptors or DescriptorStream
+            Local descriptors of the training images.
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        X = _check_descriptors(X)
+        self.pyramid_ = check_pyramid(self.pyramid)
+        self.n_dims_in_ = X.n_dims
+        picked = _sample_images(len(X), self.max_images, self.random_state)
+        subset = X[picked]
+        if isinstance(subset, DescriptorStream):
+            subset = Descriptors.concatenate(self._map_batches(subset, _identity))
+        self._fit_model(sample_descriptors(subset, self.max_descriptors, self.random_state), X)
+        self.n_features_out_ = sum(n * n for n in self.pyramid_) * self._cell_size()
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        """Encode each image.
+
+        Parameters
+        ----------
+        X : Descriptors or DescriptorStream
+
+        Returns
+        -------
+        codes : ndarray of shape (n_images, n_features_out_), float32
+        """
+        check_is_fitted(self)
+        X = _check_descriptors(X)
+        if X.n_dims != self.n_dims_in_ and (isinstance(X, DescriptorStream) or X.n_descriptors):
+            raise ValueError(f"descriptors have {X.n_dims} dimensions, the encoder was fitted "
+                             f"on {self.n_dims_in_}")
+        return np.vstack(self._map_batches(X, self._encode_batch))
+
+    def _map_batches(self, X, func) -> list:
+        """``func(Descriptors)`` over consecutive batches of images, in parallel, in order."""
+        n_jobs = effective_n_jobs(self.n_jobs)
+        # A stream's batch is extracted inside the worker: keep it small (~5 MB per image).
+        cap = 16 if isinstance(X, DescriptorStream) else 256
+        size = max(1, min(cap, math.ceil(len(X) / (4 * n_jobs))))
+        jobs = (delayed(_apply)(func, X[start:start + size]) for start in range(0, len(X), size))
+        results = []
+        with tqdm(total=len(X), disable=not self.verbose, unit="img",
+                  desc=type(self).__name__) as bar:
+            for out in Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs):
+                results.append(out)
+                bar.update(len(out))
+        return results
+
+    def _encode_batch(self, X: Descriptors) -> np.ndarray:
+        out = np.zeros((len(X), self.n_features_out_), np.float32)
+        for i in range(len(X)):
+            values = descriptor_values(X[i])
+            if len(values) == 0:
+                continue  # no descriptors, nothing to pool: an all-zero code
+            state = self._prepare(values)
+            cells = [self._pool(state, rows) for rows in pyramid_cells(X.positions_of(i),
+                                                                       self.pyramid_)]
+            out[i] = self._normalize_cells(np.stack(cells), [len(r) for r in cells])
+        return out
+    def _levels(self, cells: np.ndarray) -> list[np.ndarray]:
+        """Split the (n_cells, cell_size) array into one block per pyramid level."""
+        bounds = np.cumsum([n * n for n in self.pyramid_])[:-1]
+        return np.split(cells, bounds)
+
+    # -- hooks ------------------------------------------------------------------------
+    def _fit_model(self, sample: np.ndarray, X: Descriptors) -> None:
+        raise NotImplementedError
+
+    def _cell_size(self) -> int:
+        raise NotImplementedError
+
+    def _prepare(self, values: np.ndarray):
+        raise NotImplementedError
+
+    def _pool(self, state, rows: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _normalize_cells(self, cells: np.ndarray, counts: list[int]) -> np.ndarray:
+        raise NotImplementedError
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        return tags
+
+
+def _identity(X):
+    return X
+
+
+def _apply(func, part):
+    if isinstance(part, DescriptorStream):
+        part = part.extract_batch(0, len(part))
+    return func(part)
+
+
+def _sample_images(n: int, max_images: int, random_state) -> np.ndarray:
+    if n <= max_images:
+        return np.arange(n)
+    return np.sort(check_random_state(random_state).choice(n, max_images, replace=False))
+
+
+def _check_descriptors(X):
+    if not isinstance(X, (Descriptors, DescriptorStream)):
+        raise TypeError("encoders take the Descriptors returned by a local feature extractor "
+                        f"(SIFT, DenseSIFT, ORB, AKAZE), got {type(X).__name__}")
+    if len(X) == 0:
+        raise ValueError("X holds no images")
+    return X

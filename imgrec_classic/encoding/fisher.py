@@ -1,0 +1,140 @@
+"""Fisher vectors: gradients of a diagonal Gaussian mixture's log-likelihood."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.special import logsumexp
+from sklearn.decomposition import PCA
+from sklearn.mixture import GaussianMixture
+
+from ..utils._param_validation import Interval
+from .base import BaseEncoder, l2_normalize, power_normalize
+
+__all__ = ["FisherVector"]
+
+
+class FisherVector(BaseEncoder):
+    """Improved Fisher vectors (Perronnin et al., 2010), pooled over a spatial pyramid.
+
+    Descriptors are optionally reduced by PCA, a Gaussian mixture with diagonal
+    covariances is fitted to a sample, and each cell of each image is described
+    by the normalised gradients of the log-likelihood with respect to the means
+    and standard deviations (``2 * n_components * n_dims`` values), followed by
+    signed square root and L2 normalisation (``improved=True``).
+
+    Parameters
+    ----------
+    n_components : int, default=64
+        Gaussians in the mixture.
+    pca_components : int or None, default=64
+        Reduce descriptors to this many dimensions first (decorrelating them, as
+        a diagonal GMM assumes); None keeps them whole.
+    improved : bool, default=True
+        Signed square root and L2 normalisation of each cell's vector.
+    pyramid : tuple of int, default=(1,)
+    max_iter : int, default=100
+        EM iterations of the mixture.
+    max_descriptors : int, default=100_000
+    max_images : int, default=1000
+        Images sampled to learn the model from (descriptors are drawn from them).
+    random_state : int, RandomState instance or None, default=None
+    n_jobs : int, default=None
+    verbose : bool or int, default=False
+
+    Attributes
+    ----------
+    pca_ : PCA or None
+    gmm_ : GaussianMixture
+    n_features_out_ : int
+
+    References
+    ----------
+    F. Perronnin, J. Sanchez and T. Mensink, "Improving the Fisher kernel for
+    large-scale image classification", ECCV 2010. K. Chatfield et al., "The devil
+    is in the details", BMVC 2011.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from imgrec_classic import Descriptors
+    >>> from imgrec_classic.encoding import FisherVector
+    >>> rng = np.random.default_rng(0)
+    >>> X = Descriptors.from_list([rng.random((60, 8)) for _ in range(3)])
+    >>> fv = FisherVector(n_components=4, pca_components=None, random_state=0)
+    >>> fv.fit_transform(X).shape
+    (3, 64)
+    """
+
+    _parameter_constraints = {
+        **BaseEncoder._parameter_constraints,
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "pca_components": [Interval(Integral, 1, None, closed="left"), None],
+        "improved": ["boolean"],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "reg_covar": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(self, n_components=64, pca_components=64, improved=True, pyramid=(1,),
+                 max_iter=100, reg_covar=1e-4, max_descriptors=100_000, max_images=1000, random_state=None,
+                 n_jobs=None, verbose=False):
+        self.n_components = n_components
+        self.pca_components = pca_components
+        self.improved = improved
+        self.pyramid = pyramid
+        self.max_iter = max_iter
+        self.reg_covar = reg_covar
+        self.max_descriptors = max_descriptors
+        self.max_images = max_images
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def _fit_model(self, sample, X):
+        self.pca_ = None
+        if self.pca_components is not None:
+            if self.pca_components > sample.shape[1]:
+                raise ValueError(f"pca_components={self.pca_components} exceeds the "
+                                 f"{sample.shape[1]} descriptor dimensions")
+            self.pca_ = PCA(self.pca_components, random_state=self.random_state).fit(sample)
+            sample = self.pca_.transform(sample)
+        self.gmm_ = GaussianMixture(self.n_components, covariance_type="diag",
+                                    max_iter=self.max_iter, reg_covar=self.reg_covar,
+                                    random_state=self.random_state).fit(sample)
+        means = self.gmm_.means_.astype(np.float32)
+        precisions = (1 / self.gmm_.covariances_).astype(np.float32)
+        # Terms of the Gaussian log-densities that do not depend on x, per component.
+        self._log_norm = (np.log(self.gmm_.weights_) - 0.5 * (
+            np.log(self.gmm_.covariances_).sum(1) + (means ** 2 * precisions).sum(1)
+            + means.shape[1] * np.log(2 * np.pi))).astype(np.float32)
+        self._means, self._precisions = means, precisions
+
+    def _cell_size(self):
+        return 2 * self.n_components * self._means.shape[1]
+
+    def _prepare(self, values):
+        if self.pca_ is not None:
+            values = ((values - self.pca_.mean_) @ self.pca_.components_.T).astype(np.float32)
+        log_p = (values ** 2) @ (-0.5 * self._precisions.T)
+        log_p += values @ (self._means * self._precisions).T
+        log_p += self._log_norm
+        posteriors = np.exp(log_p - logsumexp(log_p, axis=1, keepdims=True))
+        return values, posteriors.astype(np.float32)
+
+    def _pool(self, state, rows):
+        values, q = state
+        x, q = values[rows], q[rows]
+        s0 = q.sum(axis=0)[:, None]
+        s1, s2 = q.T @ x, q.T @ (x * x)
+        mu, sigma = self._means, 1 / np.sqrt(self._precisions)
+        w = self.gmm_.weights_[:, None].astype(np.float32)
+        n = max(len(rows), 1)
+        g_mu = (s1 - s0 * mu) / (sigma * n * np.sqrt(w))
+        g_sigma = (s2 - 2 * mu * s1 + (mu ** 2 - sigma ** 2) * s0) / (sigma ** 2 * n * np.sqrt(2 * w))
+        return np.concatenate([g_mu.ravel(), g_sigma.ravel()])
+
+    def _normalize_cells(self, cells, counts):
+        if self.improved:
+            cells = l2_normalize(power_normalize(cells))
+        return (cells / np.sqrt(len(cells))).ravel()

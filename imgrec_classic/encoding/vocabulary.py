@@ -1,0 +1,160 @@
+"""Visual vocabularies: k-means codebooks learned from a bounded sample of descriptors."""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.cluster import KMeans, MiniBatchKMeans
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from .._compat import optional_import
+from ..descriptors import Descriptors
+from ..utils._param_validation import Interval, StrOptions
+
+__all__ = ["Vocabulary", "nearest_words", "descriptor_values", "sample_descriptors"]
+
+CHUNK = 8192  # descriptors per distance block: 8192 x 1000 words x 4 B = 32 MB
+
+
+def descriptor_values(X) -> np.ndarray:
+    """Float32 (n, D) values of a Descriptors or 2-D array; binary uint8 bits are unpacked.
+
+    Unpacked bits make the squared Euclidean distance equal the Hamming distance,
+    so k-means works on ORB and AKAZE descriptors too.
+    """
+    values = X.values if isinstance(X, Descriptors) else np.asarray(X)
+    if values.ndim != 2:
+        raise ValueError(f"expected 2-D descriptors, got shape {values.shape}")
+    if values.dtype == np.uint8:
+        return np.unpackbits(values, axis=1).astype(np.float32)
+    return values.astype(np.float32, copy=False)
+
+
+def sample_descriptors(X, max_descriptors: int, random_state=None) -> np.ndarray:
+    """At most ``max_descriptors`` rows of ``X``, drawn uniformly without replacement."""
+    n = X.n_descriptors if isinstance(X, Descriptors) else len(X)
+    if n == 0:
+        raise ValueError("no descriptors to learn from: every image gave an empty block")
+    values = X.values if isinstance(X, Descriptors) else np.asarray(X)
+    if n > max_descriptors:
+        rows = np.sort(check_random_state(random_state).choice(n, max_descriptors, replace=False))
+        values = values[rows]
+    sample = Descriptors(values, [0, len(values)]) if isinstance(X, Descriptors) else values
+    return descriptor_values(sample)
+
+
+def nearest_words(values: np.ndarray, centers: np.ndarray, n_neighbors: int = 1,
+                  centers_sq: np.ndarray | None = None):
+    """Indices and squared distances of the ``n_neighbors`` nearest centres of each row.
+
+    Distances come from one float32 matrix product per chunk of rows, so memory
+    stays bounded whatever the number of descriptors.
+
+    Returns
+    -------
+    indices : ndarray of shape (n, n_neighbors), int64
+    sq_distances : ndarray of shape (n, n_neighbors), float32
+        Sorted nearest first.
+    """
+    if centers_sq is None:
+        centers_sq = np.einsum("ij,ij->i", centers, centers)
+    n = len(values)
+    indices = np.empty((n, n_neighbors), np.int64)
+    distances = np.empty((n, n_neighbors), np.float32)
+    for start in range(0, n, CHUNK):
+        block = values[start:start + CHUNK]
+        d2 = block @ (-2 * centers.T)
+        d2 += centers_sq
+        if n_neighbors == 1:
+            idx = d2.argmin(axis=1)[:, None]
+        else:
+            idx = np.argpartition(d2, n_neighbors - 1, axis=1)[:, :n_neighbors]
+            idx = np.take_along_axis(idx, np.take_along_axis(d2, idx, 1).argsort(1), 1)
+        part = np.take_along_axis(d2, idx, 1) + np.einsum("ij,ij->i", block, block)[:, None]
+        indices[start:start + CHUNK] = idx
+        distances[start:start + CHUNK] = np.maximum(part, 0)
+    return indices, distances
+
+
+class Vocabulary(BaseEstimator):
+    """A k-means codebook of visual words.
+
+    Parameters
+    ----------
+    n_words : int, default=1000
+        Number of clusters.
+    algorithm : {"minibatch", "kmeans", "faiss"}, default="minibatch"
+        scikit-learn's ``MiniBatchKMeans`` (fast, the default), ``KMeans``
+        (Lloyd, slower, slightly lower inertia), or faiss's k-means (the
+        ``[faiss]`` extra).
+    max_descriptors : int, default=100_000
+        Learn from at most this many descriptors, sampled uniformly, so memory
+        and time stay bounded whatever the dataset size.
+    max_iter : int, default=100
+    random_state : int, RandomState instance or None, default=None
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_words, n_dims), float32
+    inertia_ : float
+        Sum of squared distances of the training sample to its nearest word.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from imgrec_classic.encoding import Vocabulary
+    >>> X = np.random.default_rng(0).random((500, 8), dtype=np.float32)
+    >>> vocab = Vocabulary(n_words=10, random_state=0).fit(X)
+    >>> vocab.cluster_centers_.shape, vocab.predict(X[:3]).shape
+    ((10, 8), (3,))
+    """
+
+    _parameter_constraints = {
+        "n_words": [Interval(Integral, 1, None, closed="left")],
+        "algorithm": [StrOptions({"minibatch", "kmeans", "faiss"})],
+        "max_descriptors": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, n_words=1000, algorithm="minibatch", max_descriptors=100_000,
+                 max_iter=100, random_state=None):
+        self.n_words = n_words
+        self.algorithm = algorithm
+        self.max_descriptors = max_descriptors
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def fit(self, X, y=None):
+        """Learn the words from a Descriptors or an (n, D) array."""
+        self._validate_params()
+        sample = sample_descriptors(X, self.max_descriptors, self.random_state)
+        if len(sample) < self.n_words:
+            raise ValueError(f"n_words={self.n_words} exceeds the {len(sample)} descriptors "
+                             "available to learn from")
+        self.cluster_centers_ = self._kmeans(sample).astype(np.float32)
+        self.inertia_ = float(nearest_words(sample, self.cluster_centers_)[1].sum())
+        return self
+
+    def _kmeans(self, sample):
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        if self.algorithm == "faiss":
+            faiss = optional_import("faiss", "faiss")
+            km = faiss.Kmeans(sample.shape[1], self.n_words, niter=self.max_iter, seed=seed)
+            km.train(np.ascontiguousarray(sample))
+            return km.centroids
+        if self.algorithm == "kmeans":
+            model = KMeans(self.n_words, n_init=1, max_iter=self.max_iter, random_state=seed)
+        else:
+            model = MiniBatchKMeans(self.n_words, n_init=3, max_iter=self.max_iter,
+                                    batch_size=min(len(sample), max(4096, 4 * self.n_words)),
+                                    random_state=seed)
+        return model.fit(sample).cluster_centers_
+
+    def predict(self, X) -> np.ndarray:
+        """Index of the nearest word of each descriptor, shape (n,)."""
+        check_is_fitted(self)
+        return nearest_words(descriptor_values(X), self.cluster_centers_)[0][:, 0]
