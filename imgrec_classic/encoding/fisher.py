@@ -77,8 +77,8 @@ class FisherVector(BaseEncoder):
     }
 
     def __init__(self, n_components=64, pca_components=64, improved=True, pyramid=(1,),
-                 max_iter=100, reg_covar=1e-4, max_descriptors=100_000, max_images=1000, random_state=None,
-                 n_jobs=None, verbose=False):
+                 max_iter=100, reg_covar=1e-4, max_descriptors=100_000, max_images=1000,
+                 random_state=None, n_jobs=None, verbose=False):
         self.n_components = n_components
         self.pca_components = pca_components
         self.improved = improved
@@ -131,7 +131,8 @@ class FisherVector(BaseEncoder):
         w = self.gmm_.weights_[:, None].astype(np.float32)
         n = max(len(rows), 1)
         g_mu = (s1 - s0 * mu) / (sigma * n * np.sqrt(w))
-        g_sigma = (s2 - 2 * mu * s1 + (mu ** 2 - sigma ** 2) * s0) / (sigma ** 2 * n * np.sqrt(2 * w))
+        g_sigma = ((s2 - 2 * mu * s1 + (mu ** 2 - sigma ** 2) * s0)
+                   / (sigma ** 2 * n * np.sqrt(2 * w)))
         return np.concatenate([g_mu.ravel(), g_sigma.ravel()])
 
     def _normalize_cells(self, cells, counts):

@@ -70,8 +70,8 @@ class VLAD(BaseEncoder):
     }
 
     def __init__(self, n_words=64, intra_norm=True, alpha=0.5, pyramid=(1,),
-                 algorithm="minibatch", max_descriptors=100_000, max_images=1000, random_state=None, n_jobs=None,
-                 verbose=False):
+                 algorithm="minibatch", max_descriptors=100_000, max_images=1000,
+                 random_state=None, n_jobs=None, verbose=False):
         self.n_words = n_words
         self.intra_norm = intra_norm
         self.alpha = alpha
