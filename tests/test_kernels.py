@@ -1,0 +1,48 @@
+import numpy as np
+import pytest
+from sklearn.metrics.pairwise import chi2_kernel
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import SVC
+
+from imgrec_classic.kernels import (
+    PrecomputedKernel,
+    chi2_distance,
+    hellinger_kernel,
+    intersection_kernel,
+)
+
+
+def test_intersection_against_loop(rng):
+    X, Y = rng.random((7, 5)), rng.random((3, 5))
+    expected = [[np.minimum(x, y).sum() for y in Y] for x in X]
+    np.testing.assert_allclose(intersection_kernel(X, Y), expected, rtol=1e-6)
+    np.testing.assert_allclose(intersection_kernel(X), intersection_kernel(X, X))
+
+
+def test_chi2_and_hellinger_by_hand():
+    x, y = np.array([[1.0, 3.0]]), np.array([[3.0, 1.0]])
+    assert chi2_distance(x, y)[0, 0] == pytest.approx(4 / 4 + 4 / 4)
+    assert hellinger_kernel(x, y)[0, 0] == pytest.approx(2 * np.sqrt(3))
+
+
+@pytest.mark.parametrize("kernel", ["chi2", "intersection", "hellinger", "additive_chi2",
+                                    "linear"])
+def test_precomputed_kernel_in_an_svc_pipeline(rng, kernel):
+    X = rng.random((40, 6))
+    y = (X[:, 0] > X[:, 1]).astype(int)
+    step = PrecomputedKernel(kernel)
+    model = make_pipeline(step, SVC(kernel="precomputed", C=10)).fit(X[:30], y[:30])
+    K = step.transform(X[30:])
+    assert K.shape == (10, 30)
+    assert model.score(X[:30], y[:30]) > 0.8
+    if kernel == "chi2":
+        np.testing.assert_allclose(K, chi2_kernel(X[30:], X[:30], gamma=step.gamma_))
+        assert step.gamma_ == pytest.approx(1 / chi2_distance(X[:30]).mean())
+
+
+def test_fixed_gamma_and_negative_input(rng):
+    X = rng.random((5, 3))
+    assert PrecomputedKernel(gamma=0.5).fit(X).gamma_ == 0.5
+    with pytest.raises(ValueError, match="non-negative"):
+        PrecomputedKernel("chi2").fit(X - 1)
+    PrecomputedKernel("linear").fit(X - 1)
