@@ -55,3 +55,52 @@ def write_result(name: str, figures: dict) -> Path:
     path = RESULTS_DIR / f"{name}.json"
     path.write_text(json.dumps({"benchmark": name, **environment(), **figures}, indent=2) + "\n")
     return path
+
+
+class PeakMemory:
+    """Peak resident memory of this process and its children (joblib workers), sampled.
+
+    Use as a context manager; ``peak_mb`` holds the largest sum seen.
+    """
+
+    def __init__(self, interval: float = 0.2):
+        import threading
+
+        self.interval, self.peak_mb = interval, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak_mb = max(self.peak_mb, _tree_rss_mb(os.getpid()))
+            self._stop.wait(self.interval)
+
+
+def _tree_rss_mb(root: int) -> float:
+    children: dict[int, list[int]] = {}
+    rss: dict[int, float] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        children.setdefault(int(fields[1]), []).append(pid)
+        rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0.0)
+        todo.extend(children.get(pid, []))
+    return total

@@ -71,11 +71,14 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         X = _check_descriptors(X)
         self.pyramid_ = check_pyramid(self.pyramid)
         self.n_dims_in_ = X.n_dims
-        picked = _sample_images(len(X), self.max_images, self.random_state)
-        subset = X[picked]
-        if isinstance(subset, DescriptorStream):
-            subset = Descriptors.concatenate(self._map_batches(subset, _identity))
-        self._fit_model(sample_descriptors(subset, self.max_descriptors, self.random_state), X)
+        rng = check_random_state(self.random_state)
+        picked = _sample_images(len(X), self.max_images, rng)
+        # Each worker keeps a random share of its images' descriptors, so the raw
+        # descriptors of all sampled images never sit in memory together.
+        quota = _RowQuota(math.ceil(self.max_descriptors / len(picked)),
+                          rng.randint(np.iinfo(np.int32).max))
+        subset = Descriptors.concatenate(self._map_batches(X[picked], quota))
+        self._fit_model(sample_descriptors(subset, self.max_descriptors, rng), X)
         self.n_features_out_ = sum(n * n for n in self.pyramid_) * self._cell_size()
         return self
 
@@ -103,7 +106,8 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         # A stream's batch is extracted inside the worker: keep it small (~5 MB per image).
         cap = 16 if isinstance(X, DescriptorStream) else 256
         size = max(1, min(cap, math.ceil(len(X) / (4 * n_jobs))))
-        jobs = (delayed(_apply)(func, X[start:start + size]) for start in range(0, len(X), size))
+        jobs = (delayed(_apply)(func, X[start:start + size], start)
+                for start in range(0, len(X), size))
         results = []
         with tqdm(total=len(X), disable=not self.verbose, unit="img",
                   desc=type(self).__name__) as bar:
@@ -112,7 +116,7 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
                 bar.update(len(out))
         return results
 
-    def _encode_batch(self, X: Descriptors) -> np.ndarray:
+    def _encode_batch(self, X: Descriptors, start: int = 0) -> np.ndarray:
         out = np.zeros((len(X), self.n_features_out_), np.float32)
         for i in range(len(X)):
             values = descriptor_values(X[i])
@@ -150,20 +154,36 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         return tags
 
 
-def _identity(X):
-    return X
+class _RowQuota:
+    """Keep at most ``quota`` random descriptors per image; image ``start + i`` draws
+    from its own seed, so the result does not depend on how images are batched."""
+
+    def __init__(self, quota: int, seed: int):
+        self.quota, self.seed = quota, seed
+
+    def __call__(self, X: Descriptors, start: int) -> Descriptors:
+        blocks, positions = [], []
+        for i in range(len(X)):
+            n = X.counts[i]
+            rows = np.arange(n)
+            if n > self.quota:
+                rng = np.random.default_rng([self.seed, start + i])
+                rows = np.sort(rng.choice(n, self.quota, replace=False))
+            blocks.append(X[i][rows])
+            positions.append(X.positions_of(i)[rows])
+        return Descriptors.from_list(blocks, positions, n_dims=X.n_dims, dtype=X.values.dtype)
 
 
-def _apply(func, part):
+def _apply(func, part, start):
     if isinstance(part, DescriptorStream):
         part = part.extract_batch(0, len(part))
-    return func(part)
+    return func(part, start)
 
 
-def _sample_images(n: int, max_images: int, random_state) -> np.ndarray:
+def _sample_images(n: int, max_images: int, rng) -> np.ndarray:
     if n <= max_images:
         return np.arange(n)
-    return np.sort(check_random_state(random_state).choice(n, max_images, replace=False))
+    return np.sort(rng.choice(n, max_images, replace=False))
 
 
 def _check_descriptors(X):

@@ -42,7 +42,7 @@ class BagOfVisualWords(BaseEncoder):
         k-means for the vocabulary, see :class:`Vocabulary`.
     max_descriptors : int, default=100_000
         Descriptors sampled to learn the vocabulary.
-    max_images : int, default=1000
+    max_images : int, default=500
         Images sampled to learn the model from (descriptors are drawn from them).
     random_state : int, RandomState instance or None, default=None
     n_jobs : int, default=None
@@ -94,7 +94,7 @@ class BagOfVisualWords(BaseEncoder):
 
     def __init__(self, n_words=1000, assignment="hard", n_neighbors=5, sigma=None, tfidf=False,
                  pyramid=(1,), norm="l1", algorithm="minibatch", max_descriptors=100_000,
-                 max_images=1000, random_state=None, n_jobs=None, verbose=False):
+                 max_images=500, random_state=None, n_jobs=None, verbose=False):
         self.n_words = n_words
         self.assignment = assignment
         self.n_neighbors = n_neighbors
@@ -123,7 +123,7 @@ class BagOfVisualWords(BaseEncoder):
     def _cell_size(self):
         return self.n_words
 
-    def _document_frequency(self, X):
+    def _document_frequency(self, X, start=0):
         df = np.zeros(self.n_words)
         for block in X:
             if len(block):

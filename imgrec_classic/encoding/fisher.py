@@ -37,7 +37,7 @@ class FisherVector(BaseEncoder):
     max_iter : int, default=100
         EM iterations of the mixture.
     max_descriptors : int, default=100_000
-    max_images : int, default=1000
+    max_images : int, default=500
         Images sampled to learn the model from (descriptors are drawn from them).
     random_state : int, RandomState instance or None, default=None
     n_jobs : int, default=None
@@ -77,7 +77,7 @@ class FisherVector(BaseEncoder):
     }
 
     def __init__(self, n_components=64, pca_components=64, improved=True, pyramid=(1,),
-                 max_iter=100, reg_covar=1e-4, max_descriptors=100_000, max_images=1000,
+                 max_iter=100, reg_covar=1e-4, max_descriptors=100_000, max_images=500,
                  random_state=None, n_jobs=None, verbose=False):
         self.n_components = n_components
         self.pca_components = pca_components

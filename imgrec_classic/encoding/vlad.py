@@ -32,7 +32,7 @@ class VLAD(BaseEncoder):
     pyramid : tuple of int, default=(1,)
     algorithm : {"minibatch", "kmeans", "faiss"}, default="minibatch"
     max_descriptors : int, default=100_000
-    max_images : int, default=1000
+    max_images : int, default=500
         Images sampled to learn the model from (descriptors are drawn from them).
     random_state : int, RandomState instance or None, default=None
     n_jobs : int, default=None
@@ -70,7 +70,7 @@ class VLAD(BaseEncoder):
     }
 
     def __init__(self, n_words=64, intra_norm=True, alpha=0.5, pyramid=(1,),
-                 algorithm="minibatch", max_descriptors=100_000, max_images=1000,
+                 algorithm="minibatch", max_descriptors=100_000, max_images=500,
                  random_state=None, n_jobs=None, verbose=False):
         self.n_words = n_words
         self.intra_norm = intra_norm

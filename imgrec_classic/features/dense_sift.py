@@ -83,21 +83,25 @@ def _triangle(size: int) -> np.ndarray:
     return k / k.sum()
 
 
-def _describe_size(planes: np.ndarray, size: int, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """Raw (unnormalised) descriptors of one bin size at centres xs x ys, (ny*nx, 128)."""
+def _describe_size(planes: np.ndarray, size: int, xs: np.ndarray, ys: np.ndarray,
+                   out: np.ndarray) -> None:
+    """Write the raw (unnormalised) descriptors of one bin size at centres xs x ys.
+
+    ``out`` is a (ny * nx, 128) float32 array. After pooling, descriptor (r, c)
+    bin (i, j) is ``pooled[y0 + r*step + i*size, x0 + c*step + j*size]``: a
+    5-D strided view of the pooled planes gathers all of them in one copy.
+    """
     kernel = _triangle(size)
     pooled = cv2.sepFilter2D(planes, cv2.CV_32F, kernel, kernel, borderType=cv2.BORDER_CONSTANT)
     x0 = int(np.floor(xs[0] - 1.5 * size))
     y0 = int(np.floor(ys[0] - 1.5 * size))
     step_x = int(round(xs[1] - xs[0])) if xs.size > 1 else 1
     step_y = int(round(ys[1] - ys[0])) if ys.size > 1 else 1
-    nx, ny = xs.size, ys.size
-    out = np.empty((ny, nx, N_BINS, N_BINS, N_ORIENTATIONS), np.float32)
-    for i in range(N_BINS):
-        rows = pooled[y0 + i * size::step_y][:ny]
-        for j in range(N_BINS):
-            np.multiply(rows[:, x0 + j * size::step_x][:, :nx], _WINDOW[i, j], out=out[:, :, i, j])
-    return out.reshape(ny * nx, N_BINS * N_BINS * N_ORIENTATIONS)
+    row, col, item = pooled.strides
+    view = np.lib.stride_tricks.as_strided(
+        pooled[y0:, x0:], shape=(ys.size, xs.size, N_BINS, N_BINS, N_ORIENTATIONS),
+        strides=(step_y * row, step_x * col, size * row, size * col, item), writeable=False)
+    np.multiply(view, _WINDOW[:, :, None], out=out.reshape(view.shape))
 
 
 def dense_sift(image, step: int = 4, sizes=(8,), magnif: float = 6.0,
@@ -153,24 +157,23 @@ def dense_sift(image, step: int = 4, sizes=(8,), magnif: float = 6.0,
     if xs.size == 0 or ys.size == 0:
         return np.zeros((0, 2), np.float32), np.zeros(0, np.float32), np.zeros((0, 128), np.float32)
     grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
-    positions, scales, descriptors = [], [], []
-    for size in sizes:
+    n = len(grid)
+    raw = np.empty((len(sizes) * n, N_BINS * N_BINS * N_ORIENTATIONS), np.float32)
+    for k, size in enumerate(sizes):
         sigma = np.sqrt(max((size / magnif) ** 2 - 0.25, 0)) if magnif > 0 else 0
         smoothed = cv2.GaussianBlur(image, (0, 0), sigma) if sigma > 0 else image
-        raw = _describe_size(_orientation_planes(smoothed), size, xs, ys)
-        keep = slice(None)
-        if contrast_threshold is not None:
-            # Each bin averages gradient over one bin area; the weighted sum over
-            # 16 bins is ~ patch mean gradient times the window's total weight.
-            contrast = raw.sum(axis=1) / _WINDOW.sum()
-            keep = contrast >= contrast_threshold
-        positions.append(grid[keep])
-        descriptors.append(raw[keep])
-        scales.append(np.full(len(descriptors[-1]), size, np.float32))
-    descriptors = l2_clip_normalize(np.concatenate(descriptors), copy=False)
+        _describe_size(_orientation_planes(smoothed), size, xs, ys, raw[k * n:(k + 1) * n])
+    positions = np.tile(grid, (len(sizes), 1))
+    scales = np.repeat(np.float32(sizes), n)
+    if contrast_threshold is not None:
+        # Orientation weights sum to the gradient magnitude, so the weighted sum of
+        # a descriptor's bins over the window's weight is the patch's mean gradient.
+        keep = raw.sum(axis=1) >= contrast_threshold * _WINDOW.sum()
+        raw, positions, scales = raw[keep], positions[keep], scales[keep]
+    descriptors = l2_clip_normalize(raw, copy=False)
     if root:
         descriptors = root_sift(descriptors)
-    return np.concatenate(positions), np.concatenate(scales), descriptors
+    return positions, scales, descriptors
 
 
 class DenseSIFT(LocalExtractor):

@@ -1,0 +1,127 @@
+"""Named pipelines: the classical recipes, ready to fit on a list of images.
+
+Every preset is a scikit-learn ``Pipeline`` whose steps are named ``features``,
+``encoding`` (absent for global features), ``map`` (a normaliser, kernel map or
+precomputed kernel, where the recipe has one) and ``classifier``, so any
+parameter is reachable as ``step__param``: ``preset("dsift-bovw-chi2svm",
+encoding__n_words=1000)`` or ``GridSearchCV(model, {"classifier__C": [1, 10]})``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.kernel_approximation import AdditiveChi2Sampler
+from sklearn.pipeline import Pipeline
+from sklearn.svm import SVC
+
+from .encoding import VLAD, BagOfVisualWords, FisherVector
+from .features import HOG, ORB, SIFT, DenseSIFT
+from .kernels import PrecomputedKernel
+
+__all__ = ["PRESETS", "preset"]
+
+
+def _linear_svm(C: float) -> list:
+    # Few images, very long vectors: a linear SVM through a precomputed linear kernel
+    # (one BLAS product) trains far faster than a primal solver on the raw vectors.
+    return [("kernel", PrecomputedKernel("linear")),
+            ("classifier", SVC(kernel="precomputed", C=C))]
+
+
+def _phow(step: int = 4) -> DenseSIFT:
+    return DenseSIFT(step=step, sizes=(4, 6, 8, 10), contrast_threshold=0.005, max_side=480,
+                     lazy=True)
+
+
+def _sift_bovw_svm():
+    return [("features", SIFT(max_side=480, lazy=True)),
+            ("encoding", BagOfVisualWords(n_words=1000, pyramid=(1, 2), random_state=0)),
+            ("map", PrecomputedKernel("chi2")),
+            ("classifier", SVC(kernel="precomputed", C=10))]
+
+
+def _orb_bovw_rf():
+    return [("features", ORB(n_features=1000, max_side=480, lazy=True)),
+            ("encoding", BagOfVisualWords(n_words=500, pyramid=(1, 2), random_state=0)),
+            ("classifier", RandomForestClassifier(n_estimators=500, random_state=0))]
+
+
+def _hog_svm():
+    return [("features", HOG(image_shape=(64, 64))),
+            ("classifier", SVC(C=10, gamma="scale"))]
+
+
+def _dsift_bovw_chi2svm():
+    return [("features", _phow()),
+            ("encoding", BagOfVisualWords(n_words=600, pyramid=(2, 4), random_state=0)),
+            ("map", AdditiveChi2Sampler(sample_steps=2)),
+            *_linear_svm(C=10)]
+
+
+def _dsift_fisher_svm():
+    return [("features", _phow()),
+            ("encoding", FisherVector(n_components=256, pca_components=80, pyramid=(1, 2),
+                                      random_state=0)),
+            *_linear_svm(C=10)]
+
+
+def _dsift_vlad_svm():
+    return [("features", _phow()),
+            ("encoding", VLAD(n_words=64, pyramid=(1, 2), random_state=0)),
+            *_linear_svm(C=10)]
+
+
+_BUILDERS: dict[str, tuple[Callable[[], list], str]] = {
+    "sift-bovw-svm": (_sift_bovw_svm, "SIFT keypoints, 1000-word BoVW on a 1x1+2x2 pyramid, "
+                      "chi2-kernel SVM"),
+    "orb-bovw-rf": (_orb_bovw_rf, "ORB keypoints, 500-word BoVW on a 1x1+2x2 pyramid, "
+                    "random forest"),
+    "hog-svm": (_hog_svm, "HOG of a 64x64 resize, RBF-kernel SVM"),
+    "dsift-bovw-chi2svm": (_dsift_bovw_chi2svm, "PHOW: multi-scale dense SIFT, 600 words, "
+                           "2x2+4x4 pyramid, chi2 map, linear SVM (VLFeat's recipe)"),
+    "dsift-fisher-svm": (_dsift_fisher_svm, "multi-scale dense SIFT, PCA 80, 256-Gaussian "
+                         "Fisher vectors, 1x1+2x2 pyramid, linear SVM"),
+    "dsift-vlad-svm": (_dsift_vlad_svm, "multi-scale dense SIFT, 64-word VLAD, 1x1+2x2 "
+                       "pyramid, linear SVM"),
+}
+
+#: Preset name -> one-line description.
+PRESETS: dict[str, str] = {name: text for name, (_, text) in _BUILDERS.items()}
+
+
+def preset(name: str, **params) -> Pipeline:
+    """Build a named classical pipeline.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`PRESETS`.
+    **params
+        ``step__param`` overrides passed to ``Pipeline.set_params``, e.g.
+        ``encoding__n_words=1000``; ``n_jobs`` sets every step's parallelism.
+
+    Returns
+    -------
+    Pipeline
+        Unfitted; ``fit`` takes a list of images (paths, bytes or arrays) and labels.
+
+    Examples
+    --------
+    >>> from imgrec_classic.pipelines import preset
+    >>> model = preset("dsift-bovw-chi2svm", encoding__n_words=300, n_jobs=2)
+    >>> [name for name, _ in model.steps]
+    ['features', 'encoding', 'map', 'kernel', 'classifier']
+    >>> model.get_params()["encoding__n_words"]
+    300
+    """
+    if name not in _BUILDERS:
+        raise ValueError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}")
+    pipeline = Pipeline(_BUILDERS[name][0]())
+    n_jobs = params.pop("n_jobs", None)
+    if n_jobs is not None:
+        for step_name, step in pipeline.steps:
+            if "n_jobs" in step.get_params():
+                params.setdefault(f"{step_name}__n_jobs", n_jobs)
+    return pipeline.set_params(**params)
