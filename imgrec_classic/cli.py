@@ -43,6 +43,15 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _presets(args: argparse.Namespace) -> int:
+    from .pipelines import PRESETS
+
+    width = max(map(len, PRESETS))
+    for name, description in PRESETS.items():
+        print(f"{name:<{width}}  {description}")
+    return 0
+
+
 def _build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -58,6 +67,10 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--n-jobs", type=int, default=None,
                       help="parallel workers for feature extraction (-1: all cores)")
     demo.set_defaults(func=_demo)
+    presets = commands.add_parser("presets", help="list the named pipelines",
+                                  description="List the named pipelines of "
+                                              "imgrec_classic.pipelines.preset().")
+    presets.set_defaults(func=_presets)
     return parser
 
 

@@ -1,0 +1,89 @@
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+
+from imgrec_classic.cli import main
+from imgrec_classic.pipelines import PRESETS, preset
+
+from .conftest import dataset_path
+
+DESIGN_PRESETS = {"sift-bovw-svm", "orb-bovw-rf", "hog-svm", "dsift-bovw-chi2svm",
+                  "dsift-fisher-svm", "dsift-vlad-svm"}
+
+
+def test_every_named_preset_exists_and_clones():
+    assert set(PRESETS) >= DESIGN_PRESETS
+    for name in PRESETS:
+        model = preset(name)
+        assert model.steps[0][0] == "features" and model.steps[-1][0] == "classifier"
+        assert clone(model).get_params().keys() == model.get_params().keys()
+
+
+def test_params_and_n_jobs_reach_the_steps():
+    model = preset("dsift-fisher-svm", encoding__n_components=8, n_jobs=2)
+    params = model.get_params()
+    assert params["encoding__n_components"] == 8
+    assert params["features__n_jobs"] == params["encoding__n_jobs"] == 2
+    with pytest.raises(ValueError, match="unknown preset"):
+        preset("sift-magic")
+    with pytest.raises(ValueError):
+        preset("hog-svm", nonexistent__param=1)
+
+
+def _shapes(n_per_class=12, size=64, seed=0):
+    """Two classes of synthetic textures: stripes and blobs, with jitter."""
+    rng = np.random.default_rng(seed)
+    images, labels = [], []
+    yy, xx = np.mgrid[:size, :size]
+    for label in (0, 1):
+        for _ in range(n_per_class):
+            if label == 0:
+                image = 127 + 100 * np.sin(xx / rng.uniform(2, 4) + rng.uniform(0, 6))
+            else:
+                image = 127 + 100 * np.sin(np.hypot(xx - 32, yy - 32) / rng.uniform(2, 4))
+            noisy = image + rng.normal(0, 10, image.shape)
+            images.append(np.clip(noisy, 0, 255).astype(np.uint8))
+            labels.append(label)
+    return images, np.array(labels)
+
+
+SMALL = {"dsift-bovw-chi2svm": {"encoding__n_words": 16},
+         "dsift-vlad-svm": {"encoding__n_words": 4},
+         "dsift-fisher-svm": {"encoding__n_components": 4, "encoding__pca_components": 16},
+         "sift-bovw-svm": {"encoding__n_words": 32},
+         "orb-bovw-rf": {"encoding__n_words": 32, "classifier__n_estimators": 100},
+         "hog-svm": {}}
+
+
+@pytest.mark.parametrize("name", ["dsift-bovw-chi2svm", "dsift-vlad-svm", "dsift-fisher-svm",
+                                  "hog-svm"])
+def test_dense_presets_learn_a_synthetic_task(name):
+    images, y = _shapes()
+    model = preset(name, **SMALL[name]).fit(images[::2], y[::2])
+    assert model.score(images[1::2], y[1::2]) >= 0.9
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_presets_on_coil20(name):
+    """A loose floor on a small real dataset: 6 objects, 12 poses to train, 12 to test."""
+    root = dataset_path("coil20")
+    paths = [root / f"obj{o:02d}" / f"obj{o}__{p}.png" for o in range(1, 7) for p in range(0, 72, 3)]
+    y = np.repeat(np.arange(6), 24)
+    model = preset(name, **SMALL[name]).fit(paths[::2], y[::2])
+    assert model.score(paths[1::2], y[1::2]) >= 0.8
+
+
+def test_grid_search_over_encoder_parameters():
+    images, y = _shapes(n_per_class=9)
+    model = preset("dsift-bovw-chi2svm", encoding__n_words=8)
+    search = GridSearchCV(model, {"encoding__n_words": [4, 8]}, cv=3).fit(images, y)
+    assert search.best_params_["encoding__n_words"] in (4, 8)
+    assert search.best_score_ >= 0.8
+
+
+def test_cli_lists_presets(capsys):
+    assert main(["presets"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in PRESETS)
