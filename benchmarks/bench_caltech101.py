@@ -8,7 +8,8 @@ fit and predict; peak memory of the process tree.
 
 Usage:
     python benchmarks/bench_caltech101.py --presets dsift-bovw-chi2svm --split 30x50 --seeds 0
-    python benchmarks/bench_caltech101.py --presets dsift-fisher-svm --param encoding__n_components=128
+    python benchmarks/bench_caltech101.py --presets dsift-fisher-svm \
+        --param encoding__n_components=128
 """
 
 from __future__ import annotations

@@ -69,7 +69,8 @@ def test_dense_presets_learn_a_synthetic_task(name):
 def test_presets_on_coil20(name):
     """A loose floor on a small real dataset: 6 objects, 12 poses to train, 12 to test."""
     root = dataset_path("coil20")
-    paths = [root / f"obj{o:02d}" / f"obj{o}__{p}.png" for o in range(1, 7) for p in range(0, 72, 3)]
+    paths = [root / f"obj{o:02d}" / f"obj{o}__{p}.png"
+             for o in range(1, 7) for p in range(0, 72, 3)]
     y = np.repeat(np.arange(6), 24)
     model = preset(name, **SMALL[name]).fit(paths[::2], y[::2])
     assert model.score(paths[1::2], y[1::2]) >= 0.8
