@@ -123,9 +123,8 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
             if len(values) == 0:
                 continue  # no descriptors, nothing to pool: an all-zero code
             state = self._prepare(values)
-            cells = [self._pool(state, rows) for rows in pyramid_cells(X.positions_of(i),
-                                                                       self.pyramid_)]
-            out[i] = self._normalize_cells(np.stack(cells), [len(r) for r in cells])
+            cells = pyramid_cells(X.positions_of(i), self.pyramid_)
+            out[i] = self._normalize_cells(np.stack([self._pool(state, rows) for rows in cells]))
         return out
     def _levels(self, cells: np.ndarray) -> list[np.ndarray]:
         """Split the (n_cells, cell_size) array into one block per pyramid level."""
@@ -145,7 +144,7 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
     def _pool(self, state, rows: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def _normalize_cells(self, cells: np.ndarray, counts: list[int]) -> np.ndarray:
+    def _normalize_cells(self, cells: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
     def __sklearn_tags__(self):

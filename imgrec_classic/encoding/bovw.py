@@ -144,7 +144,7 @@ class BagOfVisualWords(BaseEncoder):
         w = None if weights is None else weights[rows].ravel()
         return np.bincount(words[rows].ravel(), weights=w, minlength=self.n_words)
 
-    def _normalize_cells(self, cells, counts):
+    def _normalize_cells(self, cells):
         if self.tfidf:
             cells = cells * self.idf_
         levels = [level.ravel() for level in self._levels(cells.astype(np.float32))]

@@ -135,7 +135,7 @@ class FisherVector(BaseEncoder):
                    / (sigma ** 2 * n * np.sqrt(2 * w)))
         return np.concatenate([g_mu.ravel(), g_sigma.ravel()])
 
-    def _normalize_cells(self, cells, counts):
+    def _normalize_cells(self, cells):
         if self.improved:
             cells = l2_normalize(power_normalize(cells))
         return (cells / np.sqrt(len(cells))).ravel()

@@ -102,7 +102,7 @@ class VLAD(BaseEncoder):
         counts = np.asarray(assign.sum(axis=1))
         return (sums - counts * centers).ravel()
 
-    def _normalize_cells(self, cells, counts):
+    def _normalize_cells(self, cells):
         cells = cells.reshape(len(cells), self.n_words, -1)
         if self.intra_norm:
             cells = l2_normalize(cells)
