@@ -8,6 +8,7 @@ from numbers import Integral
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.decomposition import PCA
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
@@ -36,7 +37,8 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
     """Base class of the encoders: descriptors in, one row per image out.
 
     ``fit`` learns the model (codebook, GMM) from at most ``max_descriptors``
-    descriptors sampled from at most ``max_images`` training images.
+    descriptors sampled from at most ``max_images`` training images, after an
+    optional PCA to ``pca_components`` dimensions (``pca_``).
     ``transform`` encodes image by image, in joblib batches: per image,
     ``_prepare(values)`` does the costly work once (nearest words, posteriors),
     ``_pool(state, rows)`` sums the contributions of the descriptors of one
@@ -49,6 +51,7 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         "pyramid": [tuple, list],
         "max_descriptors": [Interval(Integral, 1, None, closed="left")],
         "max_images": [Interval(Integral, 1, None, closed="left")],
+        "pca_components": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
@@ -78,7 +81,9 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         quota = _RowQuota(math.ceil(self.max_descriptors / len(picked)),
                           rng.randint(np.iinfo(np.int32).max))
         subset = Descriptors.concatenate(self._map_batches(X[picked], quota))
-        self._fit_model(sample_descriptors(subset, self.max_descriptors, rng), X)
+        sample = sample_descriptors(subset, self.max_descriptors, rng)
+        self.pca_ = self._fit_pca(sample)
+        self._fit_model(self._project(sample), X)
         self.n_features_out_ = sum(n * n for n in self.pyramid_) * self._cell_size()
         return self
 
@@ -122,10 +127,24 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
             values = descriptor_values(X[i])
             if len(values) == 0:
                 continue  # no descriptors, nothing to pool: an all-zero code
-            state = self._prepare(values)
+            state = self._prepare(self._project(values))
             cells = pyramid_cells(X.positions_of(i), self.pyramid_)
             out[i] = self._normalize_cells(np.stack([self._pool(state, rows) for rows in cells]))
         return out
+    def _fit_pca(self, sample: np.ndarray) -> PCA | None:
+        if self.pca_components is None:
+            return None
+        if self.pca_components > sample.shape[1]:
+            raise ValueError(f"pca_components={self.pca_components} exceeds the "
+                             f"{sample.shape[1]} descriptor dimensions")
+        return PCA(self.pca_components, random_state=self.random_state).fit(sample)
+
+    def _project(self, values: np.ndarray) -> np.ndarray:
+        """Descriptors in the PCA space the model lives in (unchanged without PCA)."""
+        if self.pca_ is None:
+            return values
+        return ((values - self.pca_.mean_) @ self.pca_.components_.T).astype(np.float32)
+
     def _levels(self, cells: np.ndarray) -> list[np.ndarray]:
         """Split the (n_cells, cell_size) array into one block per pyramid level."""
         bounds = np.cumsum([n * n for n in self.pyramid_])[:-1]

@@ -44,6 +44,9 @@ class BagOfVisualWords(BaseEncoder):
         Descriptors sampled to learn the vocabulary.
     max_images : int, default=500
         Images sampled to learn the model from (descriptors are drawn from them).
+    pca_components : int or None, default=None
+        Project descriptors on this many principal components first (fitted
+        on the same sample): cheaper word assignment, decorrelated dimensions.
     random_state : int, RandomState instance or None, default=None
     n_jobs : int, default=None
         Images encoded in parallel through joblib.
@@ -52,6 +55,7 @@ class BagOfVisualWords(BaseEncoder):
     Attributes
     ----------
     vocabulary_ : Vocabulary
+    pca_ : PCA or None
     idf_ : ndarray of shape (n_words,)
         Only with ``tfidf=True``.
     sigma_ : float
@@ -94,7 +98,8 @@ class BagOfVisualWords(BaseEncoder):
 
     def __init__(self, n_words=1000, assignment="hard", n_neighbors=5, sigma=None, tfidf=False,
                  pyramid=(1,), norm="l1", algorithm="minibatch", max_descriptors=100_000,
-                 max_images=500, random_state=None, n_jobs=None, verbose=False):
+                 max_images=500, pca_components=None, random_state=None, n_jobs=None,
+                 verbose=False):
         self.n_words = n_words
         self.assignment = assignment
         self.n_neighbors = n_neighbors
@@ -105,6 +110,7 @@ class BagOfVisualWords(BaseEncoder):
         self.algorithm = algorithm
         self.max_descriptors = max_descriptors
         self.max_images = max_images
+        self.pca_components = pca_components
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.verbose = verbose

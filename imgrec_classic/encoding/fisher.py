@@ -6,7 +6,6 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import logsumexp
-from sklearn.decomposition import PCA
 from sklearn.mixture import GaussianMixture
 
 from ..utils._param_validation import Interval
@@ -70,7 +69,6 @@ class FisherVector(BaseEncoder):
     _parameter_constraints = {
         **BaseEncoder._parameter_constraints,
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "pca_components": [Interval(Integral, 1, None, closed="left"), None],
         "improved": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "reg_covar": [Interval(Real, 0, None, closed="left")],
@@ -92,13 +90,6 @@ class FisherVector(BaseEncoder):
         self.verbose = verbose
 
     def _fit_model(self, sample, X):
-        self.pca_ = None
-        if self.pca_components is not None:
-            if self.pca_components > sample.shape[1]:
-                raise ValueError(f"pca_components={self.pca_components} exceeds the "
-                                 f"{sample.shape[1]} descriptor dimensions")
-            self.pca_ = PCA(self.pca_components, random_state=self.random_state).fit(sample)
-            sample = self.pca_.transform(sample)
         self.gmm_ = GaussianMixture(self.n_components, covariance_type="diag",
                                     max_iter=self.max_iter, reg_covar=self.reg_covar,
                                     random_state=self.random_state).fit(sample)
@@ -114,8 +105,6 @@ class FisherVector(BaseEncoder):
         return 2 * self.n_components * self._means.shape[1]
 
     def _prepare(self, values):
-        if self.pca_ is not None:
-            values = ((values - self.pca_.mean_) @ self.pca_.components_.T).astype(np.float32)
         log_p = (values ** 2) @ (-0.5 * self._precisions.T)
         log_p += values @ (self._means * self._precisions).T
         log_p += self._log_norm

@@ -34,6 +34,9 @@ class VLAD(BaseEncoder):
     max_descriptors : int, default=100_000
     max_images : int, default=500
         Images sampled to learn the model from (descriptors are drawn from them).
+    pca_components : int or None, default=None
+        Project descriptors on this many principal components first (fitted
+        on the same sample): cheaper word assignment, decorrelated dimensions.
     random_state : int, RandomState instance or None, default=None
     n_jobs : int, default=None
     verbose : bool or int, default=False
@@ -41,6 +44,7 @@ class VLAD(BaseEncoder):
     Attributes
     ----------
     vocabulary_ : Vocabulary
+    pca_ : PCA or None
     n_features_out_ : int
         ``n_words * n_dims * sum(L * L for L in pyramid)``.
 
@@ -71,7 +75,7 @@ class VLAD(BaseEncoder):
 
     def __init__(self, n_words=64, intra_norm=True, alpha=0.5, pyramid=(1,),
                  algorithm="minibatch", max_descriptors=100_000, max_images=500,
-                 random_state=None, n_jobs=None, verbose=False):
+                 pca_components=None, random_state=None, n_jobs=None, verbose=False):
         self.n_words = n_words
         self.intra_norm = intra_norm
         self.alpha = alpha
@@ -79,6 +83,7 @@ class VLAD(BaseEncoder):
         self.algorithm = algorithm
         self.max_descriptors = max_descriptors
         self.max_images = max_images
+        self.pca_components = pca_components
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.verbose = verbose

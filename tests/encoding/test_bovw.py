@@ -89,3 +89,11 @@ def test_wrong_inputs(descriptors):
     fitted = BagOfVisualWords(n_words=3, random_state=0).fit(descriptors)
     with pytest.raises(ValueError, match="dimensions"):
         fitted.transform(Descriptors.from_list([np.zeros((3, 5))]))
+
+
+def test_pca_projection_before_assignment(descriptors):
+    bovw = BagOfVisualWords(n_words=4, pca_components=3, norm=None, random_state=0)
+    H = bovw.fit_transform(descriptors)
+    assert bovw.vocabulary_.cluster_centers_.shape == (4, 3)
+    words = bovw.vocabulary_.predict(bovw.pca_.transform(descriptors[0]).astype(np.float32))
+    np.testing.assert_array_equal(H[0], np.bincount(words, minlength=4))
