@@ -53,7 +53,14 @@ def parse_params(items):
 
 
 def run(name, params, split, seed, n_jobs):
-    X_train, y_train, X_test, y_test, classes = load_split(split, seed)
+    X_train, y_train, X_test, y_test, _ = load_split(split, seed)
+    return evaluate_preset(name, params, (X_train, y_train, X_test, y_test), n_jobs,
+                           {"split": split, "seed": seed})
+
+
+def evaluate_preset(name, params, data, n_jobs, meta):
+    """Fit preset ``name`` on the training part of ``data``, time each phase, score the test."""
+    X_train, y_train, X_test, y_test = data
     model = preset(name, n_jobs=n_jobs, **params)
     steps = dict(model.steps)
     times = {}
@@ -83,8 +90,8 @@ def run(name, params, split, seed, n_jobs):
         predicted = head.predict(test_codes)
         times["predict"] = time.perf_counter() - t
         times["total"] = time.perf_counter() - start
-    row = {"preset": name, "params": {k: str(v) for k, v in params.items()}, "split": split,
-           "seed": seed, "n_train": len(X_train), "n_test": len(X_test),
+    row = {"preset": name, "params": {k: str(v) for k, v in params.items()}, **meta,
+           "n_train": len(X_train), "n_test": len(X_test),
            "mean_class_accuracy": mean_class_accuracy(y_test, predicted),
            "accuracy": float(np.mean(predicted == y_test)),
            "seconds": {k: round(v, 1) for k, v in times.items()},
@@ -106,15 +113,20 @@ def main():
     params = parse_params(args.param)
     rows = [run(name, params, args.split, seed, args.n_jobs)
             for name in args.presets for seed in args.seeds]
+    print("wrote", write_result(args.name, {"rows": rows, "summary": summarize(rows)}))
+
+
+def summarize(rows):
+    """Mean and standard deviation of accuracy and time per preset, printed and returned."""
     summary = {}
-    for name in args.presets:
+    for name in dict.fromkeys(r["preset"] for r in rows):
         acc = [r["mean_class_accuracy"] for r in rows if r["preset"] == name]
         total = [r["seconds"]["total"] for r in rows if r["preset"] == name]
         summary[name] = {"mean": float(np.mean(acc)), "std": float(np.std(acc)),
                          "mean_total_seconds": float(np.mean(total))}
         print(f"{name}: {100 * np.mean(acc):.1f} +- {100 * np.std(acc):.1f} % mean per-class "
               f"accuracy, {np.mean(total):.0f} s")
-    print("wrote", write_result(args.name, {"rows": rows, "summary": summary}))
+    return summary
 
 
 if __name__ == "__main__":
