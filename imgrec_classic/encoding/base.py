@@ -42,8 +42,9 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
     ``transform`` encodes image by image, in joblib batches: per image,
     ``_prepare(values)`` does the costly work once (nearest words, posteriors),
     ``_pool(state, rows)`` sums the contributions of the descriptors of one
-    pyramid cell, and ``_normalize_cells`` turns the raw cell vectors into the
-    output row. Given a :class:`~imgrec_classic.stream.DescriptorStream`, each
+    pyramid cell (it must be a sum, so that coarse cells can add up fine ones),
+    and ``_normalize_cells`` turns the raw cell vectors into the output row.
+    Given a :class:`~imgrec_classic.stream.DescriptorStream`, each
     worker extracts its own batch, so raw descriptors never pile up.
     """
 
@@ -128,9 +129,24 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
             if len(values) == 0:
                 continue  # no descriptors, nothing to pool: an all-zero code
             state = self._prepare(self._project(values))
-            cells = pyramid_cells(X.positions_of(i), self.pyramid_)
-            out[i] = self._normalize_cells(np.stack([self._pool(state, rows) for rows in cells]))
+            out[i] = self._normalize_cells(self._pool_pyramid(state, X.positions_of(i)))
         return out
+    def _pool_pyramid(self, state, positions: np.ndarray) -> np.ndarray:
+        """Pooled vectors of every pyramid cell, shape (n_cells, pool_size).
+
+        Pools are sums over descriptors, so when every level divides the finest
+        one, only the finest cells are pooled and coarser cells add them up.
+        """
+        finest = max(self.pyramid_)
+        if len(self.pyramid_) == 1 or any(finest % n for n in self.pyramid_):
+            cells = pyramid_cells(positions, self.pyramid_)
+            return np.stack([self._pool(state, rows) for rows in cells])
+        fine = np.stack([self._pool(state, rows) for rows in pyramid_cells(positions, (finest,))])
+        fine = fine.reshape(finest, finest, -1)
+        return np.concatenate([
+            fine.reshape(n, finest // n, n, finest // n, -1).sum(axis=(1, 3)).reshape(n * n, -1)
+            for n in self.pyramid_])
+
     def _fit_pca(self, sample: np.ndarray) -> PCA | None:
         if self.pca_components is None:
             return None

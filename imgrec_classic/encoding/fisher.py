@@ -5,7 +5,6 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import logsumexp
 from sklearn.mixture import GaussianMixture
 
 from ..utils._param_validation import Interval
@@ -105,26 +104,34 @@ class FisherVector(BaseEncoder):
         return 2 * self.n_components * self._means.shape[1]
 
     def _prepare(self, values):
-        log_p = (values ** 2) @ (-0.5 * self._precisions.T)
+        log_p = (values * values) @ (-0.5 * self._precisions.T)
         log_p += values @ (self._means * self._precisions).T
         log_p += self._log_norm
-        posteriors = np.exp(log_p - logsumexp(log_p, axis=1, keepdims=True))
-        return values, posteriors.astype(np.float32)
+        # Softmax in place, in float32: the posteriors' cost rivals the products above.
+        log_p -= log_p.max(axis=1, keepdims=True)
+        q = np.exp(log_p, out=log_p)
+        q /= q.sum(axis=1, keepdims=True)
+        return np.hstack([values, values * values]), q
 
     def _pool(self, state, rows):
-        values, q = state
-        x, q = values[rows], q[rows]
-        s0 = q.sum(axis=0)[:, None]
-        s1, s2 = q.T @ x, q.T @ (x * x)
+        # Raw statistics [sum q | sum q x | sum q x^2]: additive, so coarse pyramid
+        # cells are sums of fine ones; the gradients come in _normalize_cells.
+        x_x2, q = state
+        q = q[rows]
+        return np.hstack([q.sum(axis=0)[:, None], q.T @ x_x2[rows]]).ravel()
+
+    def _normalize_cells(self, cells):
+        k, d = self._means.shape
+        stats = cells.reshape(len(cells), k, 1 + 2 * d)
+        s0, s1, s2 = stats[:, :, :1], stats[:, :, 1:1 + d], stats[:, :, 1 + d:]
+        # The posteriors of each descriptor sum to one: sum of s0 is the cell's count.
+        n = np.maximum(s0.sum(axis=(1, 2)), 1)[:, None, None]
         mu, sigma = self._means, 1 / np.sqrt(self._precisions)
         w = self.gmm_.weights_[:, None].astype(np.float32)
-        n = max(len(rows), 1)
         g_mu = (s1 - s0 * mu) / (sigma * n * np.sqrt(w))
         g_sigma = ((s2 - 2 * mu * s1 + (mu ** 2 - sigma ** 2) * s0)
                    / (sigma ** 2 * n * np.sqrt(2 * w)))
-        return np.concatenate([g_mu.ravel(), g_sigma.ravel()])
-
-    def _normalize_cells(self, cells):
+        cells = np.concatenate([g_mu.reshape(len(cells), -1), g_sigma.reshape(len(cells), -1)], 1)
         if self.improved:
             cells = l2_normalize(power_normalize(cells))
         return (cells / np.sqrt(len(cells))).ravel()
