@@ -44,8 +44,8 @@ def intersection_kernel(X, Y=None) -> np.ndarray:
 
 def hellinger_kernel(X, Y=None) -> np.ndarray:
     """Bhattacharyya / Hellinger kernel ``sum_i sqrt(x_i y_i)`` of non-negative rows."""
-    X = np.sqrt(np.asarray(X, np.float64))
-    Y = X if Y is None else np.sqrt(np.asarray(Y, np.float64))
+    X = np.sqrt(np.asarray(X))
+    Y = X if Y is None else np.sqrt(np.asarray(Y))
     return X @ Y.T
 
 
@@ -95,7 +95,8 @@ class PrecomputedKernel(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         self._validate_params()
-        X = validate_data(self, X, dtype=np.float64)
+        # float32 stays float32: Fisher-vector training sets reach gigabytes.
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
         self._check_non_negative(X)
         self.X_fit_ = X
         self.gamma_ = 1.0
@@ -109,20 +110,23 @@ class PrecomputedKernel(TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> np.ndarray:
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         self._check_non_negative(X)
         return self._kernel(X, self.X_fit_)
 
     def _kernel(self, X, Y):
         if self.kernel == "chi2":
-            return chi2_kernel(X, Y, gamma=self.gamma_)
-        if self.kernel == "intersection":
-            return intersection_kernel(X, Y).astype(np.float64)
-        if self.kernel == "hellinger":
-            return hellinger_kernel(X, Y)
-        if self.kernel == "additive_chi2":
-            return additive_chi2_kernel(X, Y)
-        return X @ Y.T
+            K = chi2_kernel(X, Y, gamma=self.gamma_)
+        elif self.kernel == "intersection":
+            K = intersection_kernel(X, Y)
+        elif self.kernel == "hellinger":
+            K = hellinger_kernel(X, Y)
+        elif self.kernel == "additive_chi2":
+            K = additive_chi2_kernel(X, Y)
+        else:
+            K = X @ Y.T
+        # libsvm wants float64; the kernel matrix is small (n_samples x n_train).
+        return np.asarray(K, np.float64)
 
     def _check_non_negative(self, X):
         if self.kernel != "linear" and (X < 0).any():
