@@ -13,6 +13,8 @@ def test_demo_reaches_documented_accuracy(capsys):
     accuracy = float(re.search(r"accuracy (\d\.\d+)", out).group(1))
     assert accuracy >= 0.97
     assert "precision" in out and "recall" in out
+    bovw = re.search(r"dense SIFT \+ BoVW \+ chi2 SVM\s+(\d\.\d+)", out)
+    assert float(bovw.group(1)) >= 0.9
 
 
 def test_help_and_errors(capsys):
