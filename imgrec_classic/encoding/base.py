@@ -17,7 +17,7 @@ from ..descriptors import Descriptors
 from ..stream import DescriptorStream
 from ..utils._param_validation import Interval
 from .pyramid import check_pyramid, pyramid_cells
-from .vocabulary import descriptor_values, sample_descriptors
+from .vocabulary import Vocabulary, descriptor_values, sample_descriptors
 
 __all__ = ["BaseEncoder", "l2_normalize", "power_normalize"]
 
@@ -146,6 +146,11 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         return np.concatenate([
             fine.reshape(n, finest // n, n, finest // n, -1).sum(axis=(1, 3)).reshape(n * n, -1)
             for n in self.pyramid_])
+
+    def _fit_vocabulary(self, sample: np.ndarray) -> Vocabulary:
+        """The k-means codebook of the encoders built on words (BoVW, VLAD)."""
+        return Vocabulary(self.n_words, self.algorithm, self.max_descriptors,
+                          random_state=self.random_state).fit(sample)
 
     def _fit_pca(self, sample: np.ndarray) -> PCA | None:
         if self.pca_components is None:

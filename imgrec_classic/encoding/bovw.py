@@ -8,7 +8,7 @@ import numpy as np
 
 from ..utils._param_validation import Interval, StrOptions
 from .base import BaseEncoder, l2_normalize, power_normalize
-from .vocabulary import Vocabulary, nearest_words
+from .vocabulary import nearest_words
 
 __all__ = ["BagOfVisualWords"]
 
@@ -116,8 +116,7 @@ class BagOfVisualWords(BaseEncoder):
         self.verbose = verbose
 
     def _fit_model(self, sample, X):
-        self.vocabulary_ = Vocabulary(self.n_words, self.algorithm, self.max_descriptors,
-                                      random_state=self.random_state).fit(sample)
+        self.vocabulary_ = self._fit_vocabulary(sample)
         if self.assignment == "soft":
             d2 = nearest_words(sample, self.vocabulary_.cluster_centers_)[1]
             self.sigma_ = float(self.sigma or np.sqrt(d2).mean())

@@ -9,7 +9,7 @@ from scipy import sparse
 
 from ..utils._param_validation import Interval, StrOptions
 from .base import BaseEncoder, l2_normalize, power_normalize
-from .vocabulary import Vocabulary, nearest_words
+from .vocabulary import nearest_words
 
 __all__ = ["VLAD"]
 
@@ -89,8 +89,7 @@ class VLAD(BaseEncoder):
         self.verbose = verbose
 
     def _fit_model(self, sample, X):
-        self.vocabulary_ = Vocabulary(self.n_words, self.algorithm, self.max_descriptors,
-                                      random_state=self.random_state).fit(sample)
+        self.vocabulary_ = self._fit_vocabulary(sample)
 
     def _cell_size(self):
         return self.n_words * self.vocabulary_.cluster_centers_.shape[1]
