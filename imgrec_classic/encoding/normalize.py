@@ -13,7 +13,27 @@ from ..utils._param_validation import Interval, StrOptions
 __all__ = ["PowerNormalizer", "Hellinger"]
 
 
-class PowerNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class _RowMap(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """A stateless row-wise map of 2-D arrays; subclasses implement ``_map``."""
+
+    _parameter_constraints: dict = {}
+
+    def fit(self, X, y=None):
+        self._validate_params()
+        validate_data(self, X, dtype=[np.float64, np.float32])
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self)
+        return self._map(validate_data(self, X, reset=False, dtype=[np.float64, np.float32]))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = True
+        return tags
+
+
+class PowerNormalizer(_RowMap):
     """Signed power normalisation ``sign(x) |x|**alpha`` followed by a row norm.
 
     The standard post-processing of Fisher vectors and VLAD (Perronnin et al., 2010).
@@ -45,24 +65,11 @@ class PowerNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.alpha = alpha
         self.norm = norm
 
-    def fit(self, X, y=None):
-        self._validate_params()
-        validate_data(self, X, dtype=[np.float64, np.float32])
-        return self
-
-    def transform(self, X):
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        X = np.sign(X) * np.abs(X) ** self.alpha
-        return _row_normalize(X, self.norm)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = True
-        return tags
+    def _map(self, X):
+        return _row_normalize(np.sign(X) * np.abs(X) ** self.alpha, self.norm)
 
 
-class Hellinger(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class Hellinger(_RowMap):
     """Hellinger map: L1-normalise each row, then take the (signed) square root.
 
     A linear classifier on the output equals the Bhattacharyya (Hellinger)
@@ -79,22 +86,9 @@ class Hellinger(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     [[0.5, 0.866]]
     """
 
-    _parameter_constraints: dict = {}
-
-    def fit(self, X, y=None):
-        validate_data(self, X, dtype=[np.float64, np.float32])
-        return self
-
-    def transform(self, X):
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+    def _map(self, X):
         X = _row_normalize(X, "l1")
         return np.sign(X) * np.sqrt(np.abs(X))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = True
-        return tags
 
 
 def _row_normalize(X: np.ndarray, norm: str | None) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 
 
@@ -30,3 +32,9 @@ def cell_histograms(codes: np.ndarray, n_bins: int, grid: tuple[int, int]) -> np
     counts = counts.reshape(-1, n_bins).astype(np.float32)
     counts /= np.maximum(counts.sum(axis=1, keepdims=True), 1)
     return counts.ravel()
+
+
+def check_grid(grid) -> None:
+    """Raise unless ``grid`` is a pair of positive ints."""
+    if len(grid) != 2 or not all(isinstance(g, Integral) and g >= 1 for g in grid):
+        raise ValueError(f"grid must be two positive ints (rows, cols), got {grid!r}")

@@ -7,9 +7,8 @@ from numbers import Integral
 import cv2
 import numpy as np
 
-from ._cells import cell_histograms
+from ._cells import cell_histograms, check_grid
 from .base import GlobalExtractor
-from .lbp import check_grid
 
 __all__ = ["ColorHistogram"]
 

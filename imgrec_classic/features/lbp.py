@@ -8,7 +8,7 @@ import numpy as np
 from skimage.feature import local_binary_pattern
 
 from ..utils._param_validation import Interval, StrOptions
-from ._cells import cell_histograms
+from ._cells import cell_histograms, check_grid
 from .base import GlobalExtractor
 
 __all__ = ["LBP"]
@@ -80,8 +80,3 @@ class LBP(GlobalExtractor):
         return cell_histograms(codes.astype(np.int64), _n_patterns(self.n_points, self.method),
                                self.grid)
 
-
-def check_grid(grid) -> None:
-    """Raise unless ``grid`` is a pair of positive ints."""
-    if len(grid) != 2 or not all(isinstance(g, Integral) and g >= 1 for g in grid):
-        raise ValueError(f"grid must be two positive ints (rows, cols), got {grid!r}")
