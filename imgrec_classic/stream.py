@@ -50,9 +50,12 @@ class DescriptorStream:
         images = self.images if index is None else [self.images[i] for i in np.asarray(index)]
         return self.extractor._combine(self.extractor._map(images))
 
-    def extract_batch(self, start: int, stop: int) -> Descriptors:
-        """Extract images ``start:stop`` in this process, on one thread: a worker's job."""
-        return self.extractor._combine(self.extractor._run_batch(self.images[start:stop], True))
+    def iter_images(self):
+        """Yield each image's descriptors as a one-image :class:`Descriptors`, extracting
+        them one at a time in this process on one thread: a worker's job."""
+        for positions, scales, values in self.extractor._iter_batch(self.images, True):
+            values = np.asarray(values).astype(self.extractor.dtype, copy=False)
+            yield Descriptors(values, [0, len(values)], positions, scales)
 
     def __getitem__(self, index) -> DescriptorStream:
         picked = np.arange(len(self))[index]

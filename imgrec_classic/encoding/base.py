@@ -81,7 +81,7 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         # descriptors of all sampled images never sit in memory together.
         quota = _RowQuota(math.ceil(self.max_descriptors / len(picked)),
                           rng.randint(np.iinfo(np.int32).max))
-        subset = Descriptors.concatenate(self._map_batches(X[picked], quota))
+        subset = Descriptors.concatenate(self._map_images(X[picked], quota))
         sample = sample_descriptors(subset, self.max_descriptors, rng)
         self.pca_ = self._fit_pca(sample)
         self._fit_model(self._project(sample), X)
@@ -104,33 +104,33 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         if X.n_dims != self.n_dims_in_ and (isinstance(X, DescriptorStream) or X.n_descriptors):
             raise ValueError(f"descriptors have {X.n_dims} dimensions, the encoder was fitted "
                              f"on {self.n_dims_in_}")
-        return np.vstack(self._map_batches(X, self._encode_batch))
+        return np.vstack(self._map_images(X, self._encode_one))
 
-    def _map_batches(self, X, func) -> list:
-        """``func(Descriptors)`` over consecutive batches of images, in parallel, in order."""
+    def _map_images(self, X, func) -> list:
+        """``func(one_image_descriptors, index)`` over every image, in parallel, in order."""
         n_jobs = effective_n_jobs(self.n_jobs)
-        # A stream's batch is extracted inside the worker: keep it small (~5 MB per image).
-        cap = 16 if isinstance(X, DescriptorStream) else 256
-        size = max(1, min(cap, math.ceil(len(X) / (4 * n_jobs))))
-        jobs = (delayed(_apply)(func, X[start:start + size], start)
+        # Workers handle one image at a time (a stream extracts it there and then), so the
+        # batch size only trades scheduling overhead against load balance.
+        size = max(1, min(64, math.ceil(len(X) / (4 * n_jobs))))
+        jobs = (delayed(_apply_each)(func, X[start:start + size], start)
                 for start in range(0, len(X), size))
         results = []
         with tqdm(total=len(X), disable=not self.verbose, unit="img",
                   desc=type(self).__name__) as bar:
             for out in Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs):
-                results.append(out)
+                results.extend(out)
                 bar.update(len(out))
         return results
 
-    def _encode_batch(self, X: Descriptors, start: int = 0) -> np.ndarray:
-        out = np.zeros((len(X), self.n_features_out_), np.float32)
-        for i in range(len(X)):
-            values = descriptor_values(X[i])
-            if len(values) == 0:
-                continue  # no descriptors, nothing to pool: an all-zero code
+    def _encode_one(self, X: Descriptors, index: int = 0) -> np.ndarray:
+        """The code of a one-image ``X``, shape (1, n_features_out_)."""
+        out = np.zeros((1, self.n_features_out_), np.float32)
+        values = descriptor_values(X)
+        if len(values):  # else no descriptors, nothing to pool: an all-zero code
             state = self._prepare(self._project(values))
-            out[i] = self._normalize_cells(self._pool_pyramid(state, X.positions_of(i)))
+            out[0] = self._normalize_cells(self._pool_pyramid(state, X.positions))
         return out
+
     def _pool_pyramid(self, state, positions: np.ndarray) -> np.ndarray:
         """Pooled vectors of every pyramid cell, shape (n_cells, pool_size).
 
@@ -194,29 +194,33 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
 
 
 class _RowQuota:
-    """Keep at most ``quota`` random descriptors per image; image ``start + i`` draws
+    """Keep at most ``quota`` random descriptors per image; image ``index`` draws
     from its own seed, so the result does not depend on how images are batched."""
 
     def __init__(self, quota: int, seed: int):
         self.quota, self.seed = quota, seed
 
-    def __call__(self, X: Descriptors, start: int) -> Descriptors:
-        blocks, positions = [], []
-        for i in range(len(X)):
-            n = X.counts[i]
-            rows = np.arange(n)
-            if n > self.quota:
-                rng = np.random.default_rng([self.seed, start + i])
-                rows = np.sort(rng.choice(n, self.quota, replace=False))
-            blocks.append(X[i][rows])
-            positions.append(X.positions_of(i)[rows])
-        return Descriptors.from_list(blocks, positions, n_dims=X.n_dims, dtype=X.values.dtype)
+    def __call__(self, X: Descriptors, index: int) -> Descriptors:
+        n = X.n_descriptors
+        if n <= self.quota:
+            return X
+        rng = np.random.default_rng([self.seed, index])
+        rows = np.sort(rng.choice(n, self.quota, replace=False))
+        return Descriptors(X.values[rows], [0, self.quota], X.positions[rows], X.scales[rows])
 
 
-def _apply(func, part, start):
+def _apply_each(func, part, start: int) -> list:
     if isinstance(part, DescriptorStream):
-        part = part.extract_batch(0, len(part))
-    return func(part, start)
+        images = part.iter_images()
+    else:
+        images = (_one_image(part, i) for i in range(len(part)))
+    return [func(one, start + i) for i, one in enumerate(images)]
+
+
+def _one_image(X: Descriptors, i: int) -> Descriptors:
+    """Image ``i`` of ``X`` as a one-image Descriptors of views, without copying."""
+    lo, hi = X.offsets[i], X.offsets[i + 1]
+    return Descriptors(X.values[lo:hi], [0, hi - lo], X.positions[lo:hi], X.scales[lo:hi])
 
 
 def _sample_images(n: int, max_images: int, rng) -> np.ndarray:

@@ -122,18 +122,15 @@ class BagOfVisualWords(BaseEncoder):
             self.sigma_ = float(self.sigma or np.sqrt(d2).mean())
         if self.tfidf:
             # Document frequency needs every training image's words: one more pass.
-            df = np.sum(self._map_batches(X, self._document_frequency), axis=0)
+            df = np.bincount(np.concatenate(self._map_images(X, self._words_present)),
+                             minlength=self.n_words)
             self.idf_ = (np.log((1 + len(X)) / (1 + df)) + 1).astype(np.float32)
 
     def _cell_size(self):
         return self.n_words
 
-    def _document_frequency(self, X, start=0):
-        df = np.zeros(self.n_words)
-        for block in X:
-            if len(block):
-                df[np.unique(self.vocabulary_.predict(block))] += 1
-        return df
+    def _words_present(self, X, index=0):
+        return np.unique(self.vocabulary_.predict(X)) if X.n_descriptors else np.zeros(0, int)
 
     def _prepare(self, values):
         centers = self.vocabulary_.cluster_centers_

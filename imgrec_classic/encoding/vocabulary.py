@@ -16,7 +16,7 @@ from ..utils._param_validation import Interval, StrOptions
 
 __all__ = ["Vocabulary", "nearest_words", "descriptor_values", "sample_descriptors"]
 
-CHUNK = 8192  # descriptors per distance block: 8192 x 1000 words x 4 B = 32 MB
+CHUNK = 512  # descriptors per distance block: small enough to stay in cache
 
 
 def descriptor_values(X) -> np.ndarray:
@@ -61,19 +61,22 @@ def nearest_words(values: np.ndarray, centers: np.ndarray, n_neighbors: int = 1,
     """
     if centers_sq is None:
         centers_sq = np.einsum("ij,ij->i", centers, centers)
-    n = len(values)
+    n, n_dims = values.shape
+    # |x - c|^2 - |x|^2 = [x, 1] . [-2c, |c|^2]: one product gives the ranking, no extra pass.
+    weights = np.vstack([-2 * centers.T, centers_sq[None]]).astype(np.float32)
+    block = np.ones((min(n, CHUNK), n_dims + 1), np.float32)
     indices = np.empty((n, n_neighbors), np.int64)
     distances = np.empty((n, n_neighbors), np.float32)
     for start in range(0, n, CHUNK):
-        block = values[start:start + CHUNK]
-        d2 = block @ (-2 * centers.T)
-        d2 += centers_sq
+        rows = values[start:start + CHUNK]
+        block[:len(rows), :n_dims] = rows
+        d2 = block[:len(rows)] @ weights
         if n_neighbors == 1:
             idx = d2.argmin(axis=1)[:, None]
         else:
             idx = np.argpartition(d2, n_neighbors - 1, axis=1)[:, :n_neighbors]
             idx = np.take_along_axis(idx, np.take_along_axis(d2, idx, 1).argsort(1), 1)
-        part = np.take_along_axis(d2, idx, 1) + np.einsum("ij,ij->i", block, block)[:, None]
+        part = np.take_along_axis(d2, idx, 1) + np.einsum("ij,ij->i", rows, rows)[:, None]
         indices[start:start + CHUNK] = idx
         distances[start:start + CHUNK] = np.maximum(part, 0)
     return indices, distances

@@ -117,13 +117,18 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
         return resize_max_side(read_image(src, mode=self._color), self.max_side)
 
     def _run_batch(self, batch: list, single_thread: bool) -> list:
+        return list(self._iter_batch(batch, single_thread))
+
+    def _iter_batch(self, batch: list, single_thread: bool):
+        """Decode and extract the images of ``batch`` one at a time, in this process."""
         threads = cv2.getNumThreads()
         if single_thread:
             # Avoid n_jobs x OpenCV threads oversubscribing the cores.
             cv2.setNumThreads(1)
         try:
             context = self._context()
-            return [self._extract_one(self.load(src), context) for src in batch]
+            for src in batch:
+                yield self._extract_one(self.load(src), context)
         finally:
             cv2.setNumThreads(threads)
 
