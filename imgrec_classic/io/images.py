@@ -12,6 +12,8 @@ from typing import IO, Literal
 import cv2
 import numpy as np
 
+from .pending import PendingImage
+
 __all__ = ["ImageDecodeError", "ImageSource", "read_image", "describe_source"]
 
 ImageSource = str | os.PathLike | bytes | bytearray | memoryview | IO[bytes] | np.ndarray
@@ -50,6 +52,8 @@ def describe_source(src: object) -> str:
         return repr(os.fspath(src))
     if isinstance(src, (bytes, bytearray, memoryview)):
         return f"<{len(src)} bytes>"
+    if isinstance(src, PendingImage):
+        return repr(src)
     if isinstance(src, np.ndarray):
         return f"<array shape={src.shape} dtype={src.dtype}>"
     name = getattr(src, "name", None)
@@ -95,6 +99,8 @@ def read_image(src: ImageSource, mode: Literal["rgb", "gray"] = "rgb") -> np.nda
     """
     if mode not in ("rgb", "gray"):
         raise ValueError(f"mode must be 'rgb' or 'gray', got {mode!r}")
+    if isinstance(src, PendingImage):
+        return src.read(mode)
     if isinstance(src, np.ndarray):
         image = _array_to_uint8(src, src)
         return _to_mode(image, mode, bgr=False)
