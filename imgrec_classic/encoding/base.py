@@ -82,9 +82,12 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         quota = _RowQuota(math.ceil(self.max_descriptors / len(picked)),
                           rng.randint(np.iinfo(np.int32).max))
         subset = Descriptors.concatenate(self._map_images(X[picked], quota))
-        sample = sample_descriptors(subset, self.max_descriptors, rng)
+        if subset.n_descriptors > self.max_descriptors:
+            rows = np.sort(rng.choice(subset.n_descriptors, self.max_descriptors, replace=False))
+            subset = Descriptors(subset.values[rows], [0, len(rows)], subset.positions[rows])
+        sample = sample_descriptors(subset, self.max_descriptors)
         self.pca_ = self._fit_pca(sample)
-        self._fit_model(self._project(sample), X)
+        self._fit_model(self._features(sample, subset.positions), X)
         self.n_features_out_ = sum(n * n for n in self.pyramid_) * self._cell_size()
         return self
 
@@ -127,7 +130,7 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         out = np.zeros((1, self.n_features_out_), np.float32)
         values = descriptor_values(X)
         if len(values):  # else no descriptors, nothing to pool: an all-zero code
-            state = self._prepare(self._project(values))
+            state = self._prepare(self._features(values, X.positions))
             out[0] = self._normalize_cells(self._pool_pyramid(state, X.positions))
         return out
 
@@ -159,6 +162,10 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
             raise ValueError(f"pca_components={self.pca_components} exceeds the "
                              f"{sample.shape[1]} descriptor dimensions")
         return PCA(self.pca_components, random_state=self.random_state).fit(sample)
+
+    def _features(self, values: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """The vectors the model is learned on and encodes: descriptors after PCA."""
+        return self._project(values)
 
     def _project(self, values: np.ndarray) -> np.ndarray:
         """Descriptors in the PCA space the model lives in (unchanged without PCA)."""

@@ -31,6 +31,10 @@ class FisherVector(BaseEncoder):
         a diagonal GMM assumes); None keeps them whole.
     improved : bool, default=True
         Signed square root and L2 normalisation of each cell's vector.
+    spatial_augment : bool, default=False
+        Append each descriptor's position (x and y, centred on 0) to it after PCA,
+        so the mixture models where things are (Sanchez et al., 2012): a spatial
+        layout without the cost of a pyramid.
     pyramid : tuple of int, default=(1,)
     max_iter : int, default=100
         EM iterations of the mixture.
@@ -49,6 +53,8 @@ class FisherVector(BaseEncoder):
 
     References
     ----------
+    J. Sanchez, F. Perronnin and T. de Campos, "Modeling the spatial layout of
+    images beyond spatial pyramids", Pattern Recognition Letters, 2012.
     F. Perronnin, J. Sanchez and T. Mensink, "Improving the Fisher kernel for
     large-scale image classification", ECCV 2010. K. Chatfield et al., "The devil
     is in the details", BMVC 2011.
@@ -69,16 +75,18 @@ class FisherVector(BaseEncoder):
         **BaseEncoder._parameter_constraints,
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "improved": ["boolean"],
+        "spatial_augment": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "reg_covar": [Interval(Real, 0, None, closed="left")],
     }
 
-    def __init__(self, n_components=64, pca_components=64, improved=True, pyramid=(1,),
-                 max_iter=100, reg_covar=1e-4, max_descriptors=100_000, max_images=500,
+    def __init__(self, n_components=64, pca_components=64, improved=True,
+                 spatial_augment=False, pyramid=(1,), max_iter=100, reg_covar=1e-4, max_descriptors=100_000, max_images=500,
                  random_state=None, n_jobs=None, verbose=False):
         self.n_components = n_components
         self.pca_components = pca_components
         self.improved = improved
+        self.spatial_augment = spatial_augment
         self.pyramid = pyramid
         self.max_iter = max_iter
         self.reg_covar = reg_covar
@@ -87,6 +95,12 @@ class FisherVector(BaseEncoder):
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.verbose = verbose
+
+    def _features(self, values, positions):
+        values = self._project(values)
+        if not self.spatial_augment:
+            return values
+        return np.hstack([values, positions - np.float32(0.5)])
 
     def _fit_model(self, sample, X):
         self.gmm_ = GaussianMixture(self.n_components, covariance_type="diag",
@@ -99,19 +113,21 @@ class FisherVector(BaseEncoder):
             np.log(self.gmm_.covariances_).sum(1) + (means ** 2 * precisions).sum(1)
             + means.shape[1] * np.log(2 * np.pi))).astype(np.float32)
         self._means, self._precisions = means, precisions
+        self._weights = np.vstack([(means * precisions).T, -0.5 * precisions.T])
 
     def _cell_size(self):
         return 2 * self.n_components * self._means.shape[1]
 
     def _prepare(self, values):
-        log_p = (values * values) @ (-0.5 * self._precisions.T)
-        log_p += values @ (self._means * self._precisions).T
+        x_x2 = np.hstack([values, values * values])
+        # All Gaussian log-densities in one product: [x, x^2] . [mu/s2, -1/(2 s2)].
+        log_p = x_x2 @ self._weights
         log_p += self._log_norm
-        # Softmax in place, in float32: the posteriors' cost rivals the products above.
+        # Softmax in place, in float32: the posteriors' cost rivals the product above.
         log_p -= log_p.max(axis=1, keepdims=True)
         q = np.exp(log_p, out=log_p)
         q /= q.sum(axis=1, keepdims=True)
-        return np.hstack([values, values * values]), q
+        return x_x2, q
 
     def _pool(self, state, rows):
         # Raw statistics [sum q | sum q x | sum q x^2]: additive, so coarse pyramid

@@ -55,3 +55,18 @@ def test_improved_normalisation_and_pca(descriptors):
 def test_too_many_pca_components(descriptors):
     with pytest.raises(ValueError, match="pca_components"):
         FisherVector(n_components=2, pca_components=50).fit(descriptors)
+
+
+def test_spatial_augment_equals_fisher_of_augmented_descriptors(descriptors):
+    from imgrec_classic import Descriptors
+
+    fv = FisherVector(n_components=3, pca_components=None, spatial_augment=True, improved=False,
+                      random_state=0)
+    F = fv.fit_transform(descriptors)
+    assert F.shape == (6, 2 * 3 * (8 + 2))
+    augmented = Descriptors(np.hstack([descriptors.values, descriptors.positions - 0.5]),
+                            descriptors.offsets, descriptors.positions)
+    for i in (0, 3):
+        np.testing.assert_allclose(F[i], reference_fisher(augmented[i], fv.gmm_),
+                                   rtol=2e-3, atol=2e-4)
+    assert fv.gmm_.means_.shape == (3, 10)
