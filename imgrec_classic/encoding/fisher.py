@@ -81,7 +81,8 @@ class FisherVector(BaseEncoder):
     }
 
     def __init__(self, n_components=64, pca_components=64, improved=True,
-                 spatial_augment=False, pyramid=(1,), max_iter=100, reg_covar=1e-4, max_descriptors=100_000, max_images=500,
+                 spatial_augment=False, pyramid=(1,), max_iter=100, reg_covar=1e-4,
+                 max_descriptors=100_000, max_images=500,
                  random_state=None, n_jobs=None, verbose=False):
         self.n_components = n_components
         self.pca_components = pca_components

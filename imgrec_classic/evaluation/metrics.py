@@ -131,7 +131,8 @@ class Report:
         if self.predict_seconds is not None:
             lines.append(f"| predict time (s) | {self.predict_seconds:.2f} |")
         if per_class:
-            lines += ["", "| class | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|"]
+            lines += ["", "| class | precision | recall | F1 | support |",
+                      "|---|---:|---:|---:|---:|"]
             lines += [f"| {name} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | "
                       f"{m['support']} |" for name, m in self.per_class.items()]
         return "\n".join(lines)
