@@ -71,6 +71,111 @@ def _presets(args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_param(item: str) -> tuple[str, object]:
+    """``"step__param=value"`` with the value read as JSON when it parses (10, 0.5, true,
+    [1, 2] -> a tuple), else kept as a string."""
+    import json
+
+    if "=" not in item:
+        raise ValueError(f"--param expects key=value, got {item!r}")
+    key, text = item.split("=", 1)
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = text
+    return key.strip(), tuple(value) if isinstance(value, list) else value
+
+
+def _load_folder(path: str, verbose: bool = True):
+    from .datasets import load_image_folder
+
+    data = load_image_folder(path, on_error="skip", verbose=verbose)
+    if data.skipped:
+        print(f"skipped {len(data.skipped)} files (first: {data.skipped[0][0]}: "
+              f"{data.skipped[0][1]})", file=sys.stderr)
+    labels = [data.target_names[t] for t in data.target]
+    return data, labels
+
+
+def _train(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .evaluation import evaluate
+    from .persistence import save_model
+    from .pipelines import preset
+
+    params = dict(parse_param(p) for p in args.param)
+    model = preset(args.preset, n_jobs=args.n_jobs, **params)
+    data, labels = _load_folder(args.data_dir)
+    images, y = data.images, np.asarray(labels)
+    metrics = None
+    if args.test_size > 0:
+        from sklearn.model_selection import train_test_split
+
+        images, test_images, y, y_test = train_test_split(
+            images, y, test_size=args.test_size, stratify=y, random_state=args.seed)
+    print(f"training {args.preset} on {len(images)} images of {len(set(y))} classes")
+    start = time.perf_counter()
+    model.fit(images, y)
+    fit_seconds = time.perf_counter() - start
+    if args.test_size > 0:
+        report = evaluate(model, test_images, y_test)
+        metrics = report.to_dict()
+        print(f"held-out {len(test_images)} images: {report}")
+    path = save_model(model, args.output, preset=args.preset,
+                      params={k: repr(v) for k, v in params.items()},
+                      target_names=data.target_names, data_dir=str(args.data_dir),
+                      n_train=len(images), fit_seconds=round(fit_seconds, 1), metrics=metrics)
+    print(f"saved {path} (fit {fit_seconds:.1f} s)")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .evaluation import evaluate
+    from .persistence import load_model
+
+    model, _ = load_model(args.model)
+    data, labels = _load_folder(args.data_dir, verbose=not args.json)
+    report = evaluate(model, data.images, labels)
+    if args.json:
+        print(report.to_json(indent=2))
+    else:
+        print(report.to_markdown())
+    if args.plot:
+        ax = report.plot()
+        ax.figure.savefig(args.plot, dpi=120)
+        print(f"confusion matrix: {args.plot}", file=sys.stderr)
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    import json
+
+    from .io import read_image
+    from .persistence import load_model
+    from .predict import predict_top_k
+
+    model, _ = load_model(args.model)
+    for path in args.images:
+        read_image(path, mode="gray")  # a clear error naming a bad file before any work
+    results = predict_top_k(model, list(args.images), k=args.top_k)
+    if args.json:
+        print(json.dumps([{"image": p, **r} for p, r in zip(args.images, results, strict=True)],
+                         indent=2))
+        return 0
+    for path, result in zip(args.images, results, strict=True):
+        scores = ", ".join(f"{t['label']} {t['score']:.3f}" for t in result["top"])
+        print(f"{path}: {result['label']}" + (f"  ({scores})" if scores else ""))
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .serve import run
+
+    run(args.model, host=args.host, port=args.port, max_mb=args.max_mb)
+    return 0
+
+
 def _download(args: argparse.Namespace) -> int:
     from .io.download import download_images, read_url_list
 
@@ -117,6 +222,53 @@ def _build_parser() -> argparse.ArgumentParser:
     download.add_argument("--max-mb", type=float, default=20.0, help="largest file kept")
     download.add_argument("--quiet", action="store_true", help="no progress bar")
     download.set_defaults(func=_download)
+
+    train = commands.add_parser(
+        "train", help="train a preset on a folder of labelled images and save the model",
+        description="Train a named pipeline on DATA_DIR (one sub-folder per class), evaluate it "
+                    "on a held-out part, and save it with its metadata to MODEL.")
+    train.add_argument("data_dir", metavar="DATA_DIR")
+    train.add_argument("--preset", default="dsift-bovw-chi2svm",
+                       help="pipeline name (see `imgrec presets`)")
+    train.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                       help="set a pipeline parameter, e.g. encoding__n_words=1000 (repeatable)")
+    train.add_argument("-o", "--output", required=True, metavar="MODEL",
+                       help="model file to write (.imgrec, or .skops for the safer format)")
+    train.add_argument("--test-size", type=float, default=0.2,
+                       help="fraction held out for evaluation (0: train on everything)")
+    train.add_argument("--seed", type=int, default=0, help="random seed of the split")
+    train.add_argument("--n-jobs", type=int, default=None, help="parallel workers (-1: all)")
+    train.set_defaults(func=_train)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="evaluate a saved model on a folder of labelled images",
+        description="Predict every image of DATA_DIR (one sub-folder per class) with MODEL and "
+                    "print accuracy, per-class precision/recall/F1 and more.")
+    evaluate.add_argument("model", metavar="MODEL")
+    evaluate.add_argument("data_dir", metavar="DATA_DIR")
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    evaluate.add_argument("--plot", metavar="FILE",
+                          help="save the confusion matrix figure (needs matplotlib)")
+    evaluate.set_defaults(func=_evaluate)
+
+    predict = commands.add_parser(
+        "predict", help="label images with a saved model",
+        description="Print the predicted label and the best-scoring classes of each IMAGE.")
+    predict.add_argument("model", metavar="MODEL")
+    predict.add_argument("images", metavar="IMAGE", nargs="+")
+    predict.add_argument("--top-k", type=int, default=5, help="classes to show per image")
+    predict.add_argument("--json", action="store_true", help="print JSON")
+    predict.set_defaults(func=_predict)
+
+    serve = commands.add_parser(
+        "serve", help="serve a saved model over HTTP, with a web page",
+        description="Start an HTTP server (FastAPI + uvicorn, the [serve] extra): POST /predict, "
+                    "GET /health, GET /model, and a web page at /.")
+    serve.add_argument("model", metavar="MODEL")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--max-mb", type=float, default=10.0, help="largest upload accepted")
+    serve.set_defaults(func=_serve)
     return parser
 
 
@@ -129,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, ImportError) as exc:
         print(f"imgrec {args.command}: error: {exc}", file=sys.stderr)
         return 1
 

@@ -34,3 +34,97 @@ def test_console_script_entry_point():
     result = subprocess.run([sys.executable, "-m", "imgrec_classic.cli", "--version"],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0 and result.stdout.startswith("imgrec-classic ")
+
+
+def _imgrec(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "imgrec_classic.cli", *map(str, args)],
+                          capture_output=True, text=True, check=False, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def digit_folder(tmp_path_factory):
+    """The embedded digits written as a labelled folder (0..4, 60 each) plus one bad file."""
+    import cv2
+    import numpy as np
+
+    from imgrec_classic.datasets import load_opencv_digits
+
+    digits = load_opencv_digits()
+    root = tmp_path_factory.mktemp("digits")
+    for d in range(5):
+        (root / f"d{d}").mkdir()
+        for i, k in enumerate(np.flatnonzero(digits.target == d)[:60]):
+            cv2.imwrite(str(root / f"d{d}" / f"{i}.png"), digits.images[k])
+    (root / "d0" / "broken.png").write_bytes(b"oops")
+    return root
+
+
+@pytest.fixture(scope="module")
+def trained(digit_folder, tmp_path_factory):
+    model = tmp_path_factory.mktemp("m") / "digits.imgrec"
+    result = _imgrec("train", digit_folder, "--preset", "hog-svm", "--param",
+                     "features__image_shape=[24, 24]", "--param", "classifier__C=5",
+                     "-o", model)
+    return result, model
+
+
+def test_train_saves_a_model_with_metadata(trained):
+    from imgrec_classic.persistence import load_model
+
+    result, path = trained
+    assert result.returncode == 0, result.stderr
+    assert "held-out 60 images" in result.stdout and "saved" in result.stdout
+    assert "skipped 1 files" in result.stderr and "broken.png" in result.stderr
+    model, meta = load_model(path)
+    assert meta["preset"] == "hog-svm" and meta["n_train"] == 240
+    assert meta["params"]["classifier__C"] == "5"
+    assert meta["metrics"]["accuracy"] >= 0.9
+    assert model.get_params()["features__image_shape"] == (24, 24)
+
+
+def test_evaluate_json_and_plot(trained, digit_folder, tmp_path):
+    import json
+
+    _, model = trained
+    plot = tmp_path / "cm.png"
+    result = _imgrec("evaluate", model, digit_folder, "--json", "--plot", plot)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["n_samples"] == 300 and report["accuracy"] >= 0.9
+    assert report["labels"] == ["d0", "d1", "d2", "d3", "d4"]
+    assert plot.stat().st_size > 5000
+    text = _imgrec("evaluate", model, digit_folder)
+    assert "| mean per-class accuracy |" in text.stdout
+
+
+def test_predict_text_and_json(trained, digit_folder):
+    import json
+
+    _, model = trained
+    images = [digit_folder / "d3" / "0.png", digit_folder / "d1" / "5.png"]
+    result = _imgrec("predict", model, *images, "--json", "--top-k", "2")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert [o["label"] for o in out] == ["d3", "d1"]
+    assert len(out[0]["top"]) == 2
+    text = _imgrec("predict", model, images[0])
+    assert text.stdout.startswith(f"{images[0]}: d3")
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["predict", "MODEL", "missing.png"], "missing.png"),
+    (["predict", "NOT_A_MODEL", "x.png"], "not an imgrec-classic model"),
+    (["evaluate", "MODEL", "no_such_dir"], "no_such_dir"),
+    (["train", "no_such_dir", "-o", "m.imgrec"], "no_such_dir"),
+    (["train", "DATA", "--preset", "nope", "-o", "m.imgrec"], "nope"),
+    (["train", "DATA", "--param", "oops", "-o", "m.imgrec"], "key=value"),
+])
+def test_errors_are_one_line_with_exit_1(trained, digit_folder, tmp_path, args, fragment):
+    _, model = trained
+    (tmp_path / "NOT_A_MODEL").write_text("hello")
+    args = [{"MODEL": model, "DATA": digit_folder}.get(a, a) for a in args]
+    result = _imgrec(*args, cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert fragment in lines[-1] and lines[-1].startswith("imgrec ")
+    assert "Traceback" not in result.stderr

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn import metrics
-from sklearn.pipeline import Pipeline
+
+from ..predict import predict_with_scores
 
 __all__ = ["Report", "evaluate"]
 
@@ -194,7 +195,7 @@ def evaluate(estimator, X, y, labels=None) -> Report:
     (True, (10, 10))
     """
     start = time.perf_counter()
-    y_pred, scores = _predict_with_scores(estimator, X)
+    y_pred, scores, _ = predict_with_scores(estimator, X)
     seconds = time.perf_counter() - start
     classes = getattr(estimator, "classes_", None)
     if classes is not None and labels is not None and len(labels) != len(classes):
@@ -202,16 +203,3 @@ def evaluate(estimator, X, y, labels=None) -> Report:
                                                                 np.integer) else None
     return Report.from_predictions(y, y_pred, scores, classes, labels, seconds)
 
-
-def _predict_with_scores(estimator, X):
-    """Predictions and, where the model has them, class scores, extracting features once."""
-    final = estimator
-    if isinstance(estimator, Pipeline) and len(estimator) > 1:
-        X, final = estimator[:-1].transform(X), estimator[-1]
-    y_pred = final.predict(X)
-    if len(getattr(final, "classes_", ())) <= 2:
-        return y_pred, None
-    for method in ("decision_function", "predict_proba"):
-        if hasattr(final, method):
-            return y_pred, getattr(final, method)(X)
-    return y_pred, None

@@ -1,0 +1,72 @@
+"""Predictions with per-class scores: the one function behind the CLI, the HTTP API and reports."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+
+__all__ = ["predict_with_scores", "predict_top_k"]
+
+
+def predict_with_scores(model, X):
+    """Predicted labels and class scores, computing the features once.
+
+    Returns
+    -------
+    y_pred : ndarray of shape (n,)
+        Exactly ``model.predict(X)``.
+    scores : ndarray of shape (n, n_classes) or None
+        ``predict_proba`` when the final step has it, else ``decision_function``,
+        in ``model.classes_`` order; None for binary problems or models with neither.
+    kind : {"probability", "decision", None}
+    """
+    final = model
+    if isinstance(model, Pipeline) and len(model) > 1:
+        X, final = model[:-1].transform(X), model[-1]
+    y_pred = final.predict(X)
+    classes = getattr(final, "classes_", None)
+    if classes is None:
+        return y_pred, None, None
+    for method, kind in (("predict_proba", "probability"), ("decision_function", "decision")):
+        if hasattr(final, method):
+            scores = np.asarray(getattr(final, method)(X), dtype=float)
+            if scores.ndim == 1:  # binary decision_function: one column for classes_[1]
+                scores = np.column_stack([-scores, scores])
+            return y_pred, scores, kind
+    return y_pred, None, None
+
+
+def predict_top_k(model, X, k: int = 5) -> list[dict]:
+    """For each image: the predicted label and the ``k`` best classes with scores.
+
+    Decision values (SVMs) are turned into shares by a softmax, so that they read
+    like probabilities for display; their ``score_kind`` says so.
+
+    Returns
+    -------
+    results : list of dict
+        ``{"label": str, "score_kind": "probability" | "decision" | None,
+        "top": [{"label": str, "score": float}, ...]}`` per image.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> model = LogisticRegression().fit([[0.0], [1.0], [2.0]], ["a", "b", "c"])
+    >>> out = predict_top_k(model, [[2.0]], k=2)
+    >>> out[0]["label"], [t["label"] for t in out[0]["top"]]
+    ('c', ['c', 'b'])
+    """
+    y_pred, scores, kind = predict_with_scores(model, X)
+    classes = np.asarray(model.classes_)
+    results = []
+    for i, label in enumerate(y_pred):
+        top = []
+        if scores is not None:
+            row = scores[i]
+            if kind == "decision":
+                row = np.exp(row - row.max())
+                row /= row.sum()
+            order = np.argsort(-row, kind="stable")[:k]
+            top = [{"label": str(classes[j]), "score": float(row[j])} for j in order]
+        results.append({"label": str(label), "score_kind": kind, "top": top})
+    return results

@@ -1,0 +1,83 @@
+"""The HTTP API through FastAPI's TestClient, including every bad input."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("httpx")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from imgrec_classic.persistence import load_model  # noqa: E402
+from imgrec_classic.serve import create_app  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client(digit_model_path):
+    model, metadata = load_model(digit_model_path)
+    with TestClient(create_app(model, metadata, max_bytes=50_000, max_files=4)) as c:
+        yield c
+
+
+def _files(*items):
+    return [("files", item) for item in items]
+
+
+def test_health_model_and_page(client):
+    assert client.get("/health").json() == {"status": "ok", "classes": 10}
+    meta = client.get("/model").json()
+    assert meta["preset"] == "hog-svm" and sorted(meta["classes"]) == meta["classes"]
+    assert "three" in meta["classes"] and len(meta["classes"]) == 10
+    page = client.get("/")
+    assert page.status_code == 200 and "<form" in page.text and "predict" in page.text
+
+
+def test_predict_one_and_several(client, digit_png):
+    r = client.post("/predict", files=_files(("three.png", digit_png, "image/png")))
+    assert r.status_code == 200
+    (p,) = r.json()["predictions"]
+    assert p["label"] == "three" and p["filename"] == "three.png"
+    assert len(p["top"]) == 5 and p["top"][0]["label"] == "three"
+    assert p["score_kind"] == "decision"
+    assert sum(t["score"] for t in p["top"]) <= 1 + 1e-6
+    flipped = cv2.imencode(".png", cv2.imdecode(np.frombuffer(digit_png, np.uint8), 0)[::-1])[1]
+    r = client.post("/predict", files=_files(("a.png", digit_png, "image/png"),
+                                             ("b.png", flipped.tobytes(), "image/png")))
+    assert [p["filename"] for p in r.json()["predictions"]] == ["a.png", "b.png"]
+
+
+@pytest.mark.parametrize("upload, status, fragment", [
+    (("empty.png", b"", "image/png"), 422, "empty"),
+    (("text.png", b"not an image at all", "image/png"), 422, "text.png"),
+    (("page.html", b"<html></html>", "text/html"), 415, "content type"),
+    (("big.png", b"\x89PNG" + b"\0" * 60_000, "image/png"), 413, "limit"),
+])
+def test_bad_uploads_get_4xx_and_server_keeps_serving(client, digit_png, upload, status,
+                                                      fragment):
+    r = client.post("/predict", files=_files(upload))
+    assert r.status_code == status
+    assert fragment in r.json()["detail"]
+    ok = client.post("/predict", files=_files(("three.png", digit_png, "image/png")))
+    assert ok.status_code == 200 and ok.json()["predictions"][0]["label"] == "three"
+
+
+def test_truncated_image(client, digit_png):
+    jpeg = cv2.imencode(".jpg", np.full((64, 64), 128, np.uint8))[1].tobytes()
+    r = client.post("/predict", files=_files(("cut.jpg", jpeg[:200], "image/jpeg")))
+    assert r.status_code == 422 and "truncated" in r.json()["detail"]
+
+
+def test_missing_field_too_many_files(client, digit_png):
+    assert client.post("/predict").status_code == 422
+    assert client.post("/predict", data={"x": "1"}).status_code == 422
+    many = _files(*[(f"{i}.png", digit_png, "image/png") for i in range(5)])
+    r = client.post("/predict", files=many)
+    assert r.status_code == 413 and "at most 4" in r.json()["detail"]
+
+
+def test_oversized_body_is_refused_before_reading(client):
+    r = client.post("/predict", content=b"x" * 200_000,
+                    headers={"content-type": "multipart/form-data; boundary=zz"})
+    assert r.status_code == 413
