@@ -33,9 +33,9 @@ def _linear_svm(C: float) -> list:
             ("classifier", OneVsRestClassifier(SVC(kernel="precomputed", C=C)))]
 
 
-def _phow(step: int = 3) -> DenseSIFT:
+def _phow(step: int = 3, root: bool = False) -> DenseSIFT:
     return DenseSIFT(step=step, sizes=(4, 6, 8, 10), contrast_threshold=0.005, max_side=480,
-                     lazy=True)
+                     root=root, lazy=True)
 
 
 def _sift_bovw_svm():
@@ -58,7 +58,11 @@ def _hog_svm():
 
 def _dsift_bovw_chi2svm():
     return [("features", _phow()),
-            ("encoding", BagOfVisualWords(n_words=600, pyramid=(2, 4), random_state=0)),
+            # PCA to 64 halves the word-assignment arithmetic at no cost in accuracy
+            # (67.8 % vs 67.5 % on Caltech-101, 15 train); VLFeat learns its words
+            # from 30 images, 100 is as good as 500 here and 15 s faster.
+            ("encoding", BagOfVisualWords(n_words=600, pyramid=(2, 4), pca_components=64,
+                                          max_images=100, random_state=0)),
             # Square root, then the chi2 map: like VLFeat's homogeneous map with gamma 0.5;
             # +1 point over the plain chi2 map on Caltech-101 (15 train).
             ("power", PowerNormalizer(alpha=0.5, norm=None)),
@@ -67,9 +71,11 @@ def _dsift_bovw_chi2svm():
 
 
 def _dsift_fisher_svm():
-    return [("features", _phow()),
+    # Step 4 (half the descriptors of step 3), RootSIFT and positions appended to the
+    # descriptors (Sanchez et al. 2012): 71.1 % on Caltech-101 at 15 train.
+    return [("features", _phow(step=4, root=True)),
             ("encoding", FisherVector(n_components=256, pca_components=80, pyramid=(1, 2),
-                                      random_state=0)),
+                                      spatial_augment=True, max_images=200, random_state=0)),
             *_linear_svm(C=10)]
 
 
@@ -88,8 +94,8 @@ _BUILDERS: dict[str, tuple[Callable[[], list], str]] = {
     "dsift-bovw-chi2svm": (_dsift_bovw_chi2svm, "PHOW: multi-scale dense SIFT, 600 words, "
                            "2x2+4x4 pyramid, square root + chi2 map, linear SVM (VLFeat's "
                            "recipe)"),
-    "dsift-fisher-svm": (_dsift_fisher_svm, "multi-scale dense SIFT, PCA 80, 256-Gaussian "
-                         "Fisher vectors, 1x1+2x2 pyramid, linear SVM"),
+    "dsift-fisher-svm": (_dsift_fisher_svm, "multi-scale dense RootSIFT, PCA 80 + x, y, "
+                         "256-Gaussian Fisher vectors, 1x1+2x2 pyramid, linear SVM"),
     "dsift-vlad-svm": (_dsift_vlad_svm, "multi-scale dense SIFT, 64-word VLAD, 1x1+2x2 "
                        "pyramid, linear SVM"),
 }

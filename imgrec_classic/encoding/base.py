@@ -130,22 +130,36 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         out = np.zeros((1, self.n_features_out_), np.float32)
         values = descriptor_values(X)
         if len(values):  # else no descriptors, nothing to pool: an all-zero code
-            state = self._prepare(self._features(values, X.positions))
-            out[0] = self._normalize_cells(self._pool_pyramid(state, X.positions))
+            values, positions, cells = self._by_cell(values, X.positions)
+            state = self._prepare(self._features(values, positions))
+            out[0] = self._normalize_cells(self._pool_pyramid(state, cells))
         return out
 
-    def _pool_pyramid(self, state, positions: np.ndarray) -> np.ndarray:
-        """Pooled vectors of every pyramid cell, shape (n_cells, pool_size).
+    def _by_cell(self, values, positions):
+        """Descriptors sorted by finest pyramid cell, and each cell's rows.
 
-        Pools are sums over descriptors, so when every level divides the finest
-        one, only the finest cells are pooled and coarser cells add them up.
+        Pools are sums over descriptors, so when every level divides the finest one
+        only the finest cells are pooled (contiguous slices after the sort, no
+        gathers) and coarser cells add them up; otherwise every cell of every level
+        is pooled from its own row indices.
         """
         finest = max(self.pyramid_)
-        if len(self.pyramid_) == 1 or any(finest % n for n in self.pyramid_):
-            cells = pyramid_cells(positions, self.pyramid_)
-            return np.stack([self._pool(state, rows) for rows in cells])
-        fine = np.stack([self._pool(state, rows) for rows in pyramid_cells(positions, (finest,))])
-        fine = fine.reshape(finest, finest, -1)
+        if any(finest % n for n in self.pyramid_):
+            return values, positions, pyramid_cells(positions, self.pyramid_)
+        xy = np.minimum((positions * finest).astype(np.int64), finest - 1)
+        cell = xy[:, 1] * finest + xy[:, 0]
+        order = np.argsort(cell, kind="stable")
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(cell, minlength=finest ** 2))])
+        slices = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        return values[order], positions[order], slices
+
+    def _pool_pyramid(self, state, cells: list) -> np.ndarray:
+        """Pooled vectors of every pyramid cell, shape (n_cells, pool_size)."""
+        pooled = np.stack([self._pool(state, rows) for rows in cells])
+        if not isinstance(cells[0], slice):
+            return pooled
+        finest = max(self.pyramid_)
+        fine = pooled.reshape(finest, finest, -1)
         return np.concatenate([
             fine.reshape(n, finest // n, n, finest // n, -1).sum(axis=(1, 3)).reshape(n * n, -1)
             for n in self.pyramid_])

@@ -5,10 +5,10 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.mixture import GaussianMixture
 
 from ..utils._param_validation import Interval
 from .base import BaseEncoder, l2_normalize, power_normalize
+from .gmm import fit_diagonal_gmm, gmm_log_posteriors
 
 __all__ = ["FisherVector"]
 
@@ -104,30 +104,18 @@ class FisherVector(BaseEncoder):
         return np.hstack([values, positions - np.float32(0.5)])
 
     def _fit_model(self, sample, X):
-        self.gmm_ = GaussianMixture(self.n_components, covariance_type="diag",
-                                    max_iter=self.max_iter, reg_covar=self.reg_covar,
-                                    random_state=self.random_state).fit(sample)
-        means = self.gmm_.means_.astype(np.float32)
-        precisions = (1 / self.gmm_.covariances_).astype(np.float32)
-        # Terms of the Gaussian log-densities that do not depend on x, per component.
-        self._log_norm = (np.log(self.gmm_.weights_) - 0.5 * (
-            np.log(self.gmm_.covariances_).sum(1) + (means ** 2 * precisions).sum(1)
-            + means.shape[1] * np.log(2 * np.pi))).astype(np.float32)
-        self._means, self._precisions = means, precisions
-        self._weights = np.vstack([(means * precisions).T, -0.5 * precisions.T])
+        self.gmm_ = fit_diagonal_gmm(sample, self.n_components, max_iter=self.max_iter,
+                                     reg_covar=self.reg_covar, random_state=self.random_state)
+        self._means = self.gmm_.means_.astype(np.float32)
+        self._precisions = (1 / self.gmm_.covariances_).astype(np.float32)
 
     def _cell_size(self):
         return 2 * self.n_components * self._means.shape[1]
 
     def _prepare(self, values):
         x_x2 = np.hstack([values, values * values])
-        # All Gaussian log-densities in one product: [x, x^2] . [mu/s2, -1/(2 s2)].
-        log_p = x_x2 @ self._weights
-        log_p += self._log_norm
-        # Softmax in place, in float32: the posteriors' cost rivals the product above.
-        log_p -= log_p.max(axis=1, keepdims=True)
-        q = np.exp(log_p, out=log_p)
-        q /= q.sum(axis=1, keepdims=True)
+        q, _ = gmm_log_posteriors(x_x2, self.gmm_.weights_, self.gmm_.means_,
+                                  self.gmm_.covariances_)
         return x_x2, q
 
     def _pool(self, state, rows):

@@ -100,8 +100,10 @@ class VLAD(BaseEncoder):
     def _pool(self, state, rows):
         values, words = state
         centers = self.vocabulary_.cluster_centers_
-        assign = sparse.csr_matrix((np.ones(len(rows), np.float32), (words[rows], np.arange(
-            len(rows)))), shape=(len(centers), len(rows)))
+        words = words[rows]
+        n = len(words)
+        assign = sparse.csr_matrix((np.ones(n, np.float32), (words, np.arange(n))),
+                                   shape=(len(centers), n))
         sums = assign @ values[rows]
         counts = np.asarray(assign.sum(axis=1))
         return (sums - counts * centers).ravel()

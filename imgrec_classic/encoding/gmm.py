@@ -1,0 +1,117 @@
+"""Diagonal Gaussian mixtures fitted by EM in float32, for Fisher vectors.
+
+scikit-learn's ``GaussianMixture`` works in float64 and spends most of its time in
+per-component loops; on the 100,000 x 80 samples of a Fisher-vector recipe its EM
+takes about a minute for 256 Gaussians. The E-step here is one float32 matrix
+product (as VLFeat's ``vl_gmm`` does in C), about ten times faster; the result is
+returned as a fitted ``GaussianMixture``, so everything downstream (and the tests,
+which compare against scikit-learn's own EM) uses scikit-learn's object.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.mixture import GaussianMixture
+from sklearn.utils import check_random_state
+
+from .vocabulary import Vocabulary, nearest_words
+
+__all__ = ["fit_diagonal_gmm", "gmm_log_posteriors"]
+
+
+def gmm_log_posteriors(x_x2: np.ndarray, weights, means, variances):
+    """Posteriors ``q`` (n, k) of each component and the log-likelihood of each row (n,).
+
+    ``x_x2`` is ``[x, x**2]`` (n, 2d) in float32, which Fisher vectors reuse. One
+    product ``[x, x^2] . [mu / s2, -1 / (2 s2)]`` gives every Gaussian log-density;
+    the softmax runs in place in float32.
+    """
+    precisions = (1 / variances).astype(np.float32)
+    means = means.astype(np.float32)
+    log_norm = (np.log(weights) - 0.5 * (np.log(variances).sum(1) + (means ** 2 * precisions)
+                                         .sum(1) + means.shape[1] * np.log(2 * np.pi)))
+    product = np.vstack([(means * precisions).T, -0.5 * precisions.T])
+    log_p = x_x2 @ product.astype(np.float32)
+    log_p += log_norm.astype(np.float32)
+    top = log_p.max(axis=1, keepdims=True)
+    log_p -= top
+    q = np.exp(log_p, out=log_p)
+    total = q.sum(axis=1, keepdims=True)
+    q /= total
+    return q, (np.log(total) + top).ravel()
+
+
+def fit_diagonal_gmm(x: np.ndarray, n_components: int, max_iter: int = 100, tol: float = 1e-3,
+                     reg_covar: float = 1e-4, random_state=None) -> GaussianMixture:
+    """Fit a diagonal GMM by EM in float32, initialised from mini-batch k-means.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, d)
+    n_components : int
+    max_iter : int, default=100
+    tol : float, default=1e-3
+        Stop when the mean log-likelihood gains less than this (scikit-learn's rule).
+    reg_covar : float, default=1e-4
+        Added to every variance, as in scikit-learn.
+    random_state : int, RandomState instance or None
+
+    Returns
+    -------
+    gmm : sklearn.mixture.GaussianMixture
+        With ``weights_``, ``means_``, ``covariances_``, ``precisions_cholesky_``,
+        ``converged_``, ``n_iter_`` and ``lower_bound_`` set, ready for
+        ``predict_proba`` and ``score``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.concatenate([np.random.default_rng(0).normal(m, 1, (200, 2)) for m in (0, 8)])
+    >>> gmm = fit_diagonal_gmm(x.astype(np.float32), 2, random_state=0)
+    >>> np.sort(np.abs(gmm.means_[:, 0].round()))
+    array([0., 8.])
+    """
+    x = np.asarray(x, np.float32)
+    n, _ = x.shape
+    if n < n_components:
+        raise ValueError(f"n_components={n_components} exceeds the {n} samples")
+    rng = check_random_state(random_state)
+    centers = Vocabulary(n_components, random_state=rng).fit(x).cluster_centers_
+    x_x2 = np.hstack([x, x * x])
+    q = np.zeros((n, n_components), np.float32)
+    q[np.arange(n), nearest_words(x, centers)[0][:, 0]] = 1
+    previous, converged, iteration = -np.inf, False, 0
+    for iteration in range(1, max_iter + 1):
+        weights, means, variances = _m_step(x_x2, q, reg_covar)
+        q, log_likelihood = gmm_log_posteriors(x_x2, weights, means, variances)
+        current = float(log_likelihood.mean())
+        if abs(current - previous) < tol:
+            converged = True
+            break
+        previous = current
+    weights, means, variances = _m_step(x_x2, q, reg_covar)
+    return _as_sklearn(weights, means, variances, reg_covar, max_iter, tol, converged,
+                       iteration, current)
+
+
+def _m_step(x_x2, q, reg_covar):
+    counts = q.sum(axis=0).astype(np.float64) + 10 * np.finfo(np.float32).eps
+    sums = q.T @ x_x2
+    d = sums.shape[1] // 2
+    means, second = sums[:, :d] / counts[:, None], sums[:, d:] / counts[:, None]
+    variances = np.maximum(second - means ** 2, 0) + reg_covar
+    return counts / counts.sum(), means, variances
+
+
+def _as_sklearn(weights, means, variances, reg_covar, max_iter, tol, converged, n_iter,
+                lower_bound) -> GaussianMixture:
+    gmm = GaussianMixture(len(weights), covariance_type="diag", reg_covar=reg_covar,
+                          max_iter=max_iter, tol=tol)
+    gmm.weights_ = weights.astype(np.float64)
+    gmm.means_ = means.astype(np.float64)
+    gmm.covariances_ = variances.astype(np.float64)
+    gmm.precisions_ = 1 / gmm.covariances_
+    gmm.precisions_cholesky_ = 1 / np.sqrt(gmm.covariances_)
+    gmm.converged_, gmm.n_iter_, gmm.lower_bound_ = converged, n_iter, lower_bound
+    gmm.n_features_in_ = means.shape[1]
+    return gmm
