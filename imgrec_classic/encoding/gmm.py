@@ -80,8 +80,9 @@ def fit_diagonal_gmm(x: np.ndarray, n_components: int, max_iter: int = 100, tol:
     x_x2 = np.hstack([x, x * x])
     q = np.zeros((n, n_components), np.float32)
     q[np.arange(n), nearest_words(x, centers)[0][:, 0]] = 1
-    previous, converged, iteration = -np.inf, False, 0
-    for iteration in range(1, max_iter + 1):
+    previous, converged, n_iter = -np.inf, False, 0
+    while n_iter < max_iter:
+        n_iter += 1
         weights, means, variances = _m_step(x_x2, q, reg_covar)
         q, log_likelihood = gmm_log_posteriors(x_x2, weights, means, variances)
         current = float(log_likelihood.mean())
@@ -91,7 +92,7 @@ def fit_diagonal_gmm(x: np.ndarray, n_components: int, max_iter: int = 100, tol:
         previous = current
     weights, means, variances = _m_step(x_x2, q, reg_covar)
     return _as_sklearn(weights, means, variances, reg_covar, max_iter, tol, converged,
-                       iteration, current)
+                       n_iter, current)
 
 
 def _m_step(x_x2, q, reg_covar):

@@ -4,6 +4,7 @@
 import json
 import threading
 from importlib import resources
+from typing import Annotated
 
 import numpy as np
 
@@ -73,7 +74,7 @@ def create_app(model, metadata: dict | None = None, max_bytes: int = 10 * 2**20,
         return page
 
     @app.post("/predict")
-    async def predict(files: list[UploadFile] = File(...)) -> dict:
+    async def predict(files: Annotated[list[UploadFile], File()]) -> dict:
         if len(files) > max_files:
             raise HTTPException(413, f"at most {max_files} images per request")
         images = []
