@@ -138,3 +138,70 @@ class PrecomputedKernel(TransformerMixin, BaseEstimator):
         tags.input_tags.pairwise = False
         tags.input_tags.positive_only = self.kernel != "linear"
         return tags
+
+
+def linearize(model):
+    """Replace a linear-kernel SVM tail by the equivalent explicit weight vectors.
+
+    A pipeline ending in ``PrecomputedKernel("linear")`` and ``SVC(kernel="precomputed")``
+    (or a ``OneVsRestClassifier`` of them, as the presets use) keeps every training
+    vector to compute kernels at predict time. Its decision function is linear,
+    ``f(x) = sum_i a_i <x, x_i> + b = <x, w> + b``, so the tail can become one
+    ``LinearSVC``-shaped step holding ``w``: same predictions, a model file and a
+    predict time that no longer grow with the training set.
+
+    Parameters
+    ----------
+    model : fitted Pipeline
+
+    Returns
+    -------
+    Pipeline
+        A new pipeline (the input is not modified) with the last two steps replaced
+        by a ``classifier`` step; other pipelines are returned unchanged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.pipeline import Pipeline
+    >>> from sklearn.multiclass import OneVsRestClassifier
+    >>> from sklearn.svm import SVC
+    >>> X = np.random.default_rng(0).random((30, 5)); y = np.arange(30) % 3
+    >>> model = Pipeline([("kernel", PrecomputedKernel("linear")), ("classifier",
+    ...                   OneVsRestClassifier(SVC(kernel="precomputed")))]).fit(X, y)
+    >>> small = linearize(model)
+    >>> bool((small.predict(X) == model.predict(X)).all()), small[-1].coef_.shape
+    (True, (3, 5))
+    """
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.svm import SVC, LinearSVC
+
+    if not isinstance(model, Pipeline) or len(model) < 2:
+        return model
+    kernel, classifier = model[-2], model[-1]
+    if not (isinstance(kernel, PrecomputedKernel) and kernel.kernel == "linear"):
+        return model
+    if isinstance(classifier, OneVsRestClassifier) and all(
+            isinstance(e, SVC) for e in classifier.estimators_):
+        parts = [_linear_part(e, kernel.X_fit_) for e in classifier.estimators_]
+        coef = np.vstack([w for w, _ in parts])
+        intercept = np.array([b for _, b in parts])
+    elif isinstance(classifier, SVC) and len(classifier.classes_) == 2:
+        coef, intercept = _linear_part(classifier, kernel.X_fit_)
+        coef, intercept = coef[None], np.atleast_1d(intercept)
+    else:
+        return model  # one-vs-one SVC on many classes: votes, not one linear function
+    linear = LinearSVC()
+    linear.coef_, linear.intercept_ = coef.astype(np.float64), intercept.astype(np.float64)
+    linear.classes_ = classifier.classes_
+    linear.n_features_in_ = coef.shape[1]
+    linear.n_iter_ = 0
+    return Pipeline(model.steps[:-2] + [("classifier", linear)])
+
+
+def _linear_part(svc, X_fit):
+    """Weight vector and intercept of one binary precomputed-kernel SVC."""
+    support = np.asarray(svc.support_)
+    w = np.asarray(svc.dual_coef_, np.float64).ravel() @ np.asarray(X_fit, np.float64)[support]
+    return w, float(np.ravel(svc.intercept_)[0])

@@ -46,3 +46,30 @@ def test_fixed_gamma_and_negative_input(rng):
     with pytest.raises(ValueError, match="non-negative"):
         PrecomputedKernel("chi2").fit(X - 1)
     PrecomputedKernel("linear").fit(X - 1)
+
+
+def test_linearize_gives_the_same_decisions():
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.svm import SVC
+
+    from imgrec_classic.kernels import PrecomputedKernel, linearize
+
+    rng = np.random.default_rng(0)
+    X, y = rng.random((60, 7)), np.repeat(["a", "b", "c", "d"], 15)
+    X_new = rng.random((20, 7))
+    ovr = Pipeline([("kernel", PrecomputedKernel("linear")),
+                    ("classifier", OneVsRestClassifier(SVC(kernel="precomputed", C=10)))])
+    ovr.fit(X, y)
+    small = linearize(ovr)
+    np.testing.assert_allclose(small.decision_function(X_new), ovr.decision_function(X_new),
+                               rtol=1e-5, atol=1e-6)
+    assert (small.predict(X_new) == ovr.predict(X_new)).all()
+    assert len(ovr.steps) == 2 and not hasattr(small[-1], "estimators_")
+    binary = Pipeline([("kernel", PrecomputedKernel("linear")),
+                       ("classifier", SVC(kernel="precomputed"))]).fit(X, y == "a")
+    np.testing.assert_allclose(linearize(binary).decision_function(X_new),
+                               binary.decision_function(X_new), rtol=1e-5, atol=1e-6)
+    chi2 = Pipeline([("kernel", PrecomputedKernel("chi2")),
+                     ("classifier", SVC(kernel="precomputed"))]).fit(X, y)
+    assert linearize(chi2) is chi2

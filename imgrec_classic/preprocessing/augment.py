@@ -72,8 +72,8 @@ class Augmenter(BaseEstimator):
         Altered copies per training image.
     keep_original : bool, default=True
         Keep the original images too.
-    flip : bool, default=True
-        Mirror left-right with probability 0.5.
+    flip : float, default=0.5
+        Probability of a left-right mirror (0: never, 1: every copy).
     max_rotation : float, default=10
         Rotation drawn uniformly in [-max_rotation, max_rotation] degrees.
     crop_scale : (float, float), default=(0.8, 1.0)
@@ -99,7 +99,7 @@ class Augmenter(BaseEstimator):
     _parameter_constraints = {
         "n_augmented": [Interval(Integral, 0, None, closed="left")],
         "keep_original": ["boolean"],
-        "flip": ["boolean"],
+        "flip": [Interval(Real, 0, 1, closed="both")],
         "max_rotation": [Interval(Real, 0, 180, closed="both")],
         "crop_scale": [tuple, list],
         "brightness": [Interval(Real, 0, 1, closed="both")],
@@ -108,7 +108,7 @@ class Augmenter(BaseEstimator):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, n_augmented=1, keep_original=True, flip=True, max_rotation=10,
+    def __init__(self, n_augmented=1, keep_original=True, flip=0.5, max_rotation=10,
                  crop_scale=(0.8, 1.0), brightness=0.1, contrast=0.1, color_shift=0.05,
                  random_state=None):
         self.n_augmented = n_augmented
@@ -156,7 +156,7 @@ class Augmenter(BaseEstimator):
         crop = rng.uniform(*self.crop_scale)
         margin = (1 - crop) / 2
         return RandomAugmentation(
-            flip=bool(self.flip and rng.random_sample() < 0.5),
+            flip=bool(rng.random_sample() < self.flip),
             angle=float(rng.uniform(-self.max_rotation, self.max_rotation)),
             crop=float(crop),
             center=tuple(0.5 + rng.uniform(-margin, margin, 2)),
@@ -193,9 +193,9 @@ class Augmented(MetaEstimatorMixin, BaseEstimator):
     --------
     >>> from imgrec_classic.pipelines import preset
     >>> from imgrec_classic.preprocessing import Augmented, Augmenter
-    >>> model = Augmented(preset("hog-svm"), Augmenter(flip=True, max_rotation=0,
-    ...                   crop_scale=(1, 1), brightness=0, contrast=0, color_shift=0,
-    ...                   random_state=0))
+    >>> mirror = Augmenter(flip=1.0, max_rotation=0, crop_scale=(1, 1), brightness=0,
+    ...                    contrast=0, color_shift=0)
+    >>> model = Augmented(preset("hog-svm"), mirror)
     >>> # model.fit(train_images, y) trains on the images and their mirror images
     """
 

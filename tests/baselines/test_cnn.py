@@ -96,3 +96,23 @@ def test_bad_input():
         CNNClassifier(**TINY).fit(X, np.zeros(10))
     with pytest.raises(ValueError):
         CNNClassifier(**{**TINY, "epochs": 0}).fit(X, y)
+
+
+def test_epoch_callback_sees_each_epoch_and_is_not_timed():
+    import time
+
+    X, y = _bars(40)
+    seen = []
+
+    def callback(clf, record):
+        seen.append((record["epoch"], clf.predict(X[:4]).shape))
+        time.sleep(0.3)
+
+    start = time.perf_counter()
+    clf = CNNClassifier(**{**TINY, "epochs": 3, "patience": 10,
+                           "epoch_callback": callback}).fit(X, y)
+    wall = time.perf_counter() - start
+    assert seen == [(1, (4,)), (2, (4,)), (3, (4,))]
+    # the three 0.3 s pauses are excluded from the recorded training time
+    assert clf.fit_seconds_ <= wall - 0.85
+    assert clf.history_[-1]["seconds"] <= clf.fit_seconds_

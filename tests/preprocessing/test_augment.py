@@ -101,3 +101,11 @@ def test_augmented_works_in_grid_search(astronaut, camera):
     search = GridSearchCV(Augmented(_Spy(), Augmenter(random_state=0)),
                           {"augmenter__n_augmented": [1, 2]}, cv=3).fit(X, y)
     assert search.best_estimator_.estimator_.n_fit_ in (12, 18)
+
+
+def test_flip_probability_one_mirrors_every_copy(astronaut, camera):
+    mirror = Augmenter(n_augmented=1, flip=1.0, max_rotation=0, crop_scale=(1, 1),
+                       brightness=0, contrast=0, color_shift=0, random_state=0)
+    X2, _ = mirror.fit_resample([astronaut, camera], [0, 1])
+    np.testing.assert_array_equal(read_image(X2[2]), astronaut[:, ::-1])
+    np.testing.assert_array_equal(read_image(X2[3], mode="gray"), camera[:, ::-1])

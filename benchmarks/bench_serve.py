@@ -1,0 +1,155 @@
+"""Serving: latency and throughput of `imgrec serve` under load, and batch throughput.
+
+Two models trained on the Caltech-101 30-train split: HOG + SVM, and the best preset
+(Fisher vectors), each linearised (kernels.linearize) and saved as `imgrec train`
+does; they are cached in benchmarks/models/. For each, `imgrec serve` runs in its own
+process (one uvicorn worker) on 127.0.0.1 and a bounded load generator posts
+256x256 JPEGs of test images: first one request at a time (latency p50/p99), then
+``--concurrency`` clients for ``--seconds`` (requests/s, errors). Batch throughput
+is ``model.predict`` on 200 test images through the library with n_jobs=2.
+
+Usage: python benchmarks/bench_serve.py [--seconds 60] [--concurrency 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import cv2
+import numpy as np
+import requests
+from _common import BENCH_DIR, write_result
+from bench_caltech101 import load_split
+
+from imgrec_classic.kernels import linearize
+from imgrec_classic.persistence import load_model, save_model
+from imgrec_classic.pipelines import preset
+
+MODELS = {"hog-svm": "HOG + SVM", "dsift-fisher-svm": "best Caltech-101 preset (Fisher vectors)"}
+
+
+def trained_model(name: str) -> Path:
+    path = BENCH_DIR / "models" / f"caltech101_{name}.imgrec"
+    if not path.exists():
+        X, y, *_ = load_split("30x50", 0)
+        start = time.perf_counter()
+        model = linearize(preset(name, n_jobs=2).fit(X, y))
+        path.parent.mkdir(exist_ok=True)
+        save_model(model, path, preset=name, fit_seconds=round(time.perf_counter() - start, 1))
+    return path
+
+
+def jpeg_bodies(n: int = 50) -> list[bytes]:
+    _, _, X_test, _, _ = load_split("30x50", 0)
+    picked = np.random.default_rng(0).choice(len(X_test), n, replace=False)
+    return [cv2.imencode(".jpg", cv2.resize(cv2.imread(X_test[i]), (256, 256)))[1].tobytes()
+            for i in picked]
+
+
+def start_server(model: Path) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "imgrec_classic.cli", "serve", str(model),
+                             "--port", str(port)], stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(url + "/health", timeout=1)
+            return proc, url
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+def load(url: str, bodies: list[bytes], seconds: float, concurrency: int) -> dict:
+    latencies, errors = [], []
+    stop = time.perf_counter() + seconds
+
+    def client(k):
+        session = requests.Session()
+        i = k
+        while time.perf_counter() < stop:
+            body = bodies[i % len(bodies)]
+            i += concurrency
+            t = time.perf_counter()
+            try:
+                r = session.post(url + "/predict", files={"files": ("x.jpg", body, "image/jpeg")},
+                                 timeout=30)
+                ok = r.status_code == 200
+            except requests.RequestException:
+                ok = False
+            (latencies if ok else errors).append(time.perf_counter() - t)
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    ms = 1000 * np.array(latencies)
+    return {"requests": len(latencies), "errors": len(errors),
+            "requests_per_s": round(len(latencies) / elapsed, 2),
+            "p50_ms": round(float(np.percentile(ms, 50)), 1) if len(ms) else None,
+            "p99_ms": round(float(np.percentile(ms, 99)), 1) if len(ms) else None}
+
+
+def batch_throughput(model_path: Path) -> float:
+    model, _ = load_model(model_path)
+    _, _, X_test, _, _ = load_split("30x50", 0)
+    for _, step in model.steps:
+        if "n_jobs" in step.get_params():
+            step.set_params(n_jobs=2)
+    images = X_test[:200]
+    start = time.perf_counter()
+    model.predict(images)
+    return len(images) / (time.perf_counter() - start)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--latency-seconds", type=float, default=20)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--models", nargs="+", default=list(MODELS))
+    parser.add_argument("--name", default="serve")
+    args = parser.parse_args()
+    bodies = jpeg_bodies()
+    rows = []
+    for name in args.models:
+        path = trained_model(name)
+        proc, url = start_server(path)
+        try:
+            load(url, bodies[:5], 3, 1)  # warm-up
+            single = load(url, bodies, args.latency_seconds, 1)
+            loaded = load(url, bodies, args.seconds, args.concurrency)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+        row = {"model": MODELS[name], "preset": name,
+               "model_file_mb": round(path.stat().st_size / 2**20, 1),
+               "p50_ms": single["p50_ms"], "p99_ms": single["p99_ms"],
+               "requests_per_s_1_client": single["requests_per_s"],
+               f"requests_per_s_{args.concurrency}_clients": loaded["requests_per_s"],
+               f"p99_ms_{args.concurrency}_clients": loaded["p99_ms"],
+               "requests": single["requests"] + loaded["requests"],
+               "errors": single["errors"] + loaded["errors"],
+               "batch_images_per_s": round(batch_throughput(path), 1)}
+        print(row, flush=True)
+        rows.append(row)
+    print("wrote", write_result(args.name, {"rows": rows, "image": "256x256 JPEG",
+                                            "load_seconds": args.seconds,
+                                            "concurrency": args.concurrency}))
+
+
+if __name__ == "__main__":
+    main()

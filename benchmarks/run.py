@@ -1,0 +1,53 @@
+"""Run one named benchmark, then regenerate RESULTS.md's tables and the figures.
+
+Usage:
+    python benchmarks/run.py --list
+    python benchmarks/run.py caltech101 [extra arguments for the script]
+
+Each benchmark writes ``benchmarks/results/NAME.json`` (figures, versions, machine,
+command, date); ``report.py`` then rewrites the matching table of RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from _common import BENCH_DIR
+
+#: name -> the script and its arguments (the ones behind the figures of RESULTS.md).
+BENCHMARKS = {
+    "dense_sift": ["bench_dense_sift.py"],
+    "caltech101": ["bench_caltech101.py", "--presets", "dsift-bovw-chi2svm", "dsift-fisher-svm",
+                   "--split", "30x50", "--name", "caltech101_30x50_seed0"],
+    "caltech101_all_presets": ["bench_caltech101.py", "--split", "15x15",
+                               "--name", "caltech101_15x15_presets"],
+    "flowers17": ["bench_flowers17.py", "--presets", "dsift-fisher-svm", "--seeds", "0", "1",
+                  "2"],
+    "opencv_bow": ["bench_opencv_bow.py"],
+    "fashion_mnist": ["bench_fashion_mnist.py"],
+    "augmentation": ["bench_augmentation.py"],
+    "serve": ["bench_serve.py"],
+}
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help", "--list"):
+        print(__doc__)
+        for name, command in BENCHMARKS.items():
+            print(f"  {name:<24} python benchmarks/{' '.join(command)}")
+        return 0
+    name, extra = argv[0], argv[1:]
+    if name not in BENCHMARKS:
+        print(f"unknown benchmark {name!r}; --list shows them", file=sys.stderr)
+        return 2
+    script, *args = BENCHMARKS[name]
+    code = subprocess.call([sys.executable, str(BENCH_DIR / script), *args, *extra],
+                           cwd=BENCH_DIR.parent)
+    if code != 0:
+        return code
+    return subprocess.call([sys.executable, str(BENCH_DIR / "report.py")], cwd=BENCH_DIR.parent)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
