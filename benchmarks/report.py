@@ -30,6 +30,7 @@ PRESET_COLUMNS = [
     ("classifier fit s", "seconds.classifier_fit", "{:.0f}"),
     ("extract+encode test s", "seconds.extract_encode_test", "{:.0f}"),
     ("predict s", "seconds.predict", "{:.0f}"), ("total s", "seconds.total", "{:.0f}"),
+    ("predict ms / image", "predict_ms_per_image", "{}"), ("model MB", "model_mb", "{}"),
     ("peak memory MB", "peak_memory_mb", "{:,}"),
 ]
 

@@ -24,8 +24,10 @@ BENCHMARKS = {
                                "--name", "caltech101_15x15_presets"],
     "flowers17": ["bench_flowers17.py", "--presets", "dsift-fisher-svm", "--seeds", "0", "1",
                   "2"],
-    "opencv_bow": ["bench_opencv_bow.py"],
+    "opencv_bow": ["bench_opencv_bow.py", "--split", "15x15"],
     "fashion_mnist": ["bench_fashion_mnist.py"],
+    "caltech101_cnn": ["bench_cnn.py", "--dataset", "caltech101"],
+    "flowers17_cnn": ["bench_cnn.py", "--dataset", "flowers17", "--budget", "300"],
     "augmentation": ["bench_augmentation.py"],
     "serve": ["bench_serve.py"],
 }

@@ -88,3 +88,24 @@ def test_cli_lists_presets(capsys):
     assert main(["presets"]) == 0
     out = capsys.readouterr().out
     assert all(name in out for name in PRESETS)
+
+
+def test_pipeline_memory_skips_extraction_on_a_second_fit(tmp_path, monkeypatch):
+    from sklearn.pipeline import Pipeline
+
+    from imgrec_classic.features import DenseSIFT
+
+    images, labels = _shapes(n_per_class=6)
+    model = preset("dsift-bovw-chi2svm", features__lazy=False, features__step=8,
+                   features__sizes=(4, 8), encoding__n_words=10, encoding__pyramid=(1,),
+                   encoding__pca_components=None)
+    first = Pipeline(clone(model).steps, memory=str(tmp_path)).fit(images, labels)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("features were extracted again")
+
+    monkeypatch.setattr(DenseSIFT, "_extract", fail)
+    second = Pipeline(clone(model).steps, memory=str(tmp_path)).fit(images, labels)
+    # the second fit learned from the cached descriptors: the same vocabulary
+    np.testing.assert_array_equal(second.named_steps["encoding"].vocabulary_.cluster_centers_,
+                                  first.named_steps["encoding"].vocabulary_.cluster_centers_)

@@ -42,6 +42,10 @@ class AKAZE(KeypointExtractor):
         extract from batch by batch (memory-flat), instead of ``Descriptors``.
     n_jobs : int, default=None
     verbose : bool or int, default=False
+    cache : str or path, default=None
+        Folder of an on-disk cache of per-image results, keyed by the image's content
+        and this extractor's parameters: a second run (say, with another encoder)
+        reads them instead of extracting again. See :mod:`imgrec_classic.features.cache`.
 
     Attributes
     ----------
@@ -70,7 +74,7 @@ class AKAZE(KeypointExtractor):
     }
 
     def __init__(self, descriptor_type="mldb", threshold=0.001, n_octaves=4, n_octave_layers=4,
-                 max_side=None, lazy=False, n_jobs=None, verbose=False):
+                 max_side=None, lazy=False, n_jobs=None, verbose=False, cache=None):
         self.descriptor_type = descriptor_type
         self.threshold = threshold
         self.n_octaves = n_octaves
@@ -79,6 +83,7 @@ class AKAZE(KeypointExtractor):
         self.lazy = lazy
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.cache = cache
 
     @property
     def n_dims(self):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from numbers import Integral
 
 import cv2
@@ -17,6 +18,7 @@ from ..io.images import read_image
 from ..stream import DescriptorStream
 from ..utils._param_validation import Interval
 from ..utils.images import as_image_list
+from .cache import DescriptorCache
 
 __all__ = [
     "BaseExtractor", "GlobalExtractor", "KeypointExtractor", "LocalExtractor",
@@ -53,6 +55,7 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
         "max_side": [Interval(Integral, 8, None, closed="left"), None],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
+        "cache": [str, os.PathLike, None],
     }
     _color = "gray"
 
@@ -127,10 +130,20 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
             cv2.setNumThreads(1)
         try:
             context = self._context()
+            cache = None if self.cache is None else DescriptorCache(self.cache, self)
             for src in batch:
-                yield self._extract_one(self.load(src), context)
+                yield self._extract_cached(src, context, cache)
         finally:
             cv2.setNumThreads(threads)
+
+    def _extract_cached(self, src, context, cache):
+        if cache is None:
+            return self._extract_one(self.load(src), context)
+        result = cache.get(src)
+        if result is None:
+            result = self._extract_one(self.load(src), context)
+            cache.put(src, result)
+        return result
 
     def _map(self, images: list) -> list:
         n_jobs = effective_n_jobs(self.n_jobs)

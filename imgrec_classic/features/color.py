@@ -29,6 +29,10 @@ class ColorHistogram(GlobalExtractor):
     max_side : int, default=None
     n_jobs : int, default=None
     verbose : bool or int, default=False
+    cache : str or path, default=None
+        Folder of an on-disk cache of per-image results, keyed by the image's content
+        and this extractor's parameters: a second run (say, with another encoder)
+        reads them instead of extracting again. See :mod:`imgrec_classic.features.cache`.
 
     Attributes
     ----------
@@ -51,12 +55,14 @@ class ColorHistogram(GlobalExtractor):
     }
     _color = "rgb"
 
-    def __init__(self, bins=(8, 4, 4), grid=(1, 1), max_side=None, n_jobs=None, verbose=False):
+    def __init__(self, bins=(8, 4, 4), grid=(1, 1), max_side=None, n_jobs=None, verbose=False,
+                 cache=None):
         self.bins = bins
         self.grid = grid
         self.max_side = max_side
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.cache = cache
 
     def _check_params(self):
         check_grid(self.grid)

@@ -206,6 +206,10 @@ class DenseSIFT(LocalExtractor):
         Images processed in parallel through joblib; -1 uses all cores.
     verbose : bool or int, default=False
         Show a progress bar.
+    cache : str or path, default=None
+        Folder of an on-disk cache of per-image results, keyed by the image's content
+        and this extractor's parameters: a second run (say, with another encoder)
+        reads them instead of extracting again. See :mod:`imgrec_classic.features.cache`.
 
     Attributes
     ----------
@@ -245,7 +249,7 @@ class DenseSIFT(LocalExtractor):
     n_dims = N_BINS * N_BINS * N_ORIENTATIONS
 
     def __init__(self, step=4, sizes=(4, 6, 8, 10), magnif=6.0, contrast_threshold=None,
-                 root=False, max_side=None, lazy=False, n_jobs=None, verbose=False):
+                 root=False, max_side=None, lazy=False, n_jobs=None, verbose=False, cache=None):
         self.step = step
         self.sizes = sizes
         self.magnif = magnif
@@ -255,6 +259,7 @@ class DenseSIFT(LocalExtractor):
         self.lazy = lazy
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.cache = cache
 
     def _check_params(self):
         if not self.sizes or not all(isinstance(s, Integral) and s >= 1 for s in self.sizes):

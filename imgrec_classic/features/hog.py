@@ -44,6 +44,10 @@ class HOG(GlobalExtractor):
         that every extractor shares one signature.
     n_jobs : int, default=None
     verbose : bool or int, default=False
+    cache : str or path, default=None
+        Folder of an on-disk cache of per-image results, keyed by the image's content
+        and this extractor's parameters: a second run (say, with another encoder)
+        reads them instead of extracting again. See :mod:`imgrec_classic.features.cache`.
 
     Attributes
     ----------
@@ -75,7 +79,7 @@ class HOG(GlobalExtractor):
 
     def __init__(self, orientations=9, pixels_per_cell=(8, 8), cells_per_block=(2, 2),
                  image_shape=(64, 64), signed_gradient=False, transform_sqrt=False,
-                 max_side=None, n_jobs=None, verbose=False):
+                 max_side=None, n_jobs=None, verbose=False, cache=None):
         self.orientations = orientations
         self.pixels_per_cell = pixels_per_cell
         self.cells_per_block = cells_per_block
@@ -85,6 +89,7 @@ class HOG(GlobalExtractor):
         self.max_side = max_side
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.cache = cache
 
     def _check_params(self):
         pairs = {"pixels_per_cell": self.pixels_per_cell,

@@ -37,6 +37,10 @@ class LBP(GlobalExtractor):
     max_side : int, default=None
     n_jobs : int, default=None
     verbose : bool or int, default=False
+    cache : str or path, default=None
+        Folder of an on-disk cache of per-image results, keyed by the image's content
+        and this extractor's parameters: a second run (say, with another encoder)
+        reads them instead of extracting again. See :mod:`imgrec_classic.features.cache`.
 
     Attributes
     ----------
@@ -61,7 +65,7 @@ class LBP(GlobalExtractor):
     }
 
     def __init__(self, n_points=8, radius=1, method="uniform", grid=(4, 4), max_side=None,
-                 n_jobs=None, verbose=False):
+                 n_jobs=None, verbose=False, cache=None):
         self.n_points = n_points
         self.radius = radius
         self.method = method
@@ -69,6 +73,7 @@ class LBP(GlobalExtractor):
         self.max_side = max_side
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.cache = cache
 
     def _check_params(self):
         check_grid(self.grid)

@@ -38,6 +38,10 @@ class ORB(KeypointExtractor):
         extract from batch by batch (memory-flat), instead of ``Descriptors``.
     n_jobs : int, default=None
     verbose : bool or int, default=False
+    cache : str or path, default=None
+        Folder of an on-disk cache of per-image results, keyed by the image's content
+        and this extractor's parameters: a second run (say, with another encoder)
+        reads them instead of extracting again. See :mod:`imgrec_classic.features.cache`.
 
     Attributes
     ----------
@@ -76,7 +80,7 @@ class ORB(KeypointExtractor):
 
     def __init__(self, n_features=500, scale_factor=1.2, n_levels=8, edge_threshold=31,
                  fast_threshold=20, score_type="harris", max_side=None, lazy=False,
-                 n_jobs=None, verbose=False):
+                 n_jobs=None, verbose=False, cache=None):
         self.n_features = n_features
         self.scale_factor = scale_factor
         self.n_levels = n_levels
@@ -87,6 +91,7 @@ class ORB(KeypointExtractor):
         self.lazy = lazy
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.cache = cache
 
     def _min_side(self):
         # Keypoints keep edge_threshold pixels from every border.

@@ -66,6 +66,10 @@ class SIFT(KeypointExtractor):
         Images processed in parallel through joblib; -1 uses all cores.
     verbose : bool or int, default=False
         Show a progress bar.
+    cache : str or path, default=None
+        Folder of an on-disk cache of per-image results, keyed by the image's content
+        and this extractor's parameters: a second run (say, with another encoder)
+        reads them instead of extracting again. See :mod:`imgrec_classic.features.cache`.
 
     Attributes
     ----------
@@ -106,7 +110,7 @@ class SIFT(KeypointExtractor):
 
     def __init__(self, n_features=0, n_octave_layers=3, contrast_threshold=0.04,
                  edge_threshold=10, sigma=1.6, root=False, max_side=None, lazy=False,
-                 n_jobs=None, verbose=False):
+                 n_jobs=None, verbose=False, cache=None):
         self.n_features = n_features
         self.n_octave_layers = n_octave_layers
         self.contrast_threshold = contrast_threshold
@@ -117,6 +121,7 @@ class SIFT(KeypointExtractor):
         self.lazy = lazy
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.cache = cache
 
     def _context(self):
         return cv2.SIFT_create(int(self.n_features), int(self.n_octave_layers),

@@ -1,0 +1,102 @@
+"""On-disk cache of per-image extraction results, keyed by image content and parameters.
+
+``cache/<extractor key>/<ab>/<content sha256>.npz``: the extractor key hashes the
+extractor's class, its parameters (except ``n_jobs``, ``verbose``, ``lazy`` and
+``cache``) and the library version; the content key hashes the image's bytes (a file
+is keyed by what it holds, not by its name), or for a preprocessed
+:class:`~imgrec_classic.io.pending.PendingImage` its source plus the operations.
+Files are written to a temporary name and renamed, so concurrent workers and
+interrupted runs never leave a half-written entry; an unreadable entry is
+recomputed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import joblib
+import numpy as np
+
+from ..io.pending import PendingImage
+
+__all__ = ["DescriptorCache"]
+
+_IGNORED = {"n_jobs", "verbose", "lazy", "cache"}
+
+
+class DescriptorCache:
+    """The cache of one extractor configuration in folder ``root``.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from imgrec_classic.features import LBP
+    >>> from imgrec_classic.features.cache import DescriptorCache
+    >>> cache = DescriptorCache(tempfile.mkdtemp(), LBP())
+    >>> image = np.zeros((8, 8), np.uint8)
+    >>> cache.get(image) is None
+    True
+    >>> cache.put(image, np.ones(3, np.float32))
+    >>> cache.get(image)
+    array([1., 1., 1.], dtype=float32)
+    """
+
+    def __init__(self, root, extractor):
+        from .. import __version__
+
+        params = {k: v for k, v in extractor.get_params(deep=False).items()
+                  if k not in _IGNORED}
+        key = joblib.hash((type(extractor).__qualname__, params, __version__))
+        self.folder = Path(root) / f"{type(extractor).__name__}-{key[:16]}"
+
+    def _path(self, src) -> Path:
+        digest = content_key(src)
+        return self.folder / digest[:2] / f"{digest}.npz"
+
+    def get(self, src):
+        """The stored result for ``src``, or None."""
+        path = self._path(src)
+        try:
+            with np.load(path) as data:
+                arrays = [data[f"arr_{i}"] for i in range(len(data.files))]
+        except (OSError, ValueError, KeyError, EOFError):
+            return None
+        return arrays[0] if len(arrays) == 1 else tuple(arrays)
+
+    def put(self, src, result) -> None:
+        """Store ``result`` (an array or a tuple of arrays) for ``src``, atomically."""
+        path = self._path(src)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays = result if isinstance(result, tuple) else (result,)
+        fd, temp = tempfile.mkstemp(suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, *[np.asarray(a) for a in arrays])
+            os.replace(temp, path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+
+
+def content_key(src) -> str:
+    """SHA-256 of an image source's content (file bytes, array bytes, or source + ops)."""
+    h = hashlib.sha256()
+    if isinstance(src, PendingImage):
+        h.update(content_key(src.source).encode())
+        h.update(joblib.hash(src.ops).encode())
+    elif isinstance(src, np.ndarray):
+        h.update(f"{src.shape}{src.dtype}".encode())
+        h.update(np.ascontiguousarray(src).data)
+    elif isinstance(src, (str, os.PathLike)):
+        with open(src, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    elif isinstance(src, (bytes, bytearray, memoryview)):
+        h.update(src)
+    else:
+        raise TypeError(f"cannot key a {type(src).__name__} for the descriptor cache "
+                        "(use paths, bytes or arrays)")
+    return h.hexdigest()
