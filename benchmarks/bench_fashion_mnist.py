@@ -63,7 +63,7 @@ def cnn_curve(train, test, budget, threads):
         print(f"CNN epoch {record['epoch']}: {accuracy:.4f} at {record['seconds']:.0f} s",
               flush=True)
 
-    clf = CNNClassifier(input_size=28, color="gray", channels=(32, 64, 128), hidden=256,
+    clf = CNNClassifier(input_size=28, color="gray", channels=(16, 32, 64), hidden=128,
                         epochs=100, batch_size=128, flip=True, crop_padding=2, patience=4,
                         max_time=budget, n_threads=threads, random_state=0,
                         epoch_callback=follow)
@@ -95,7 +95,7 @@ def main():
          "accuracy": best_svm["accuracy"], "train_seconds": best_svm["seconds"],
          "predict_ms_per_image": round(best_svm["predict_ms_per_image"], 3),
          "peak_memory_mb": round(svm_peak), "curve": svm_points},
-        {"model": "CNN (3 blocks, 32-64-128)", "setting": f"best epoch within "
+        {"model": "CNN (3 blocks, 16-32-64)", "setting": f"best epoch within "
          f"{args.cnn_budget:.0f} s ({cnn.stop_reason_})", "accuracy": final.accuracy,
          "train_seconds": round(cnn.history_[-1]["seconds"], 1),
          "predict_ms_per_image": round(1000 * final.predict_seconds / len(test.target), 3),
@@ -103,7 +103,7 @@ def main():
          "curve": cnn_points},
     ]
     if within:
-        rows.append({"model": "CNN (3 blocks, 32-64-128)",
+        rows.append({"model": "CNN (3 blocks, 16-32-64)",
                      "setting": f"equal budget: epoch {within[-1]['epoch']}, within the SVM's "
                                 f"{best_svm['seconds']:.0f} s",
                      "accuracy": within[-1]["accuracy"], "train_seconds": within[-1]["seconds"]})

@@ -114,7 +114,7 @@ class SlidingWindowDetector(BaseEstimator):
     _parameter_constraints = {
         "window": [tuple, list],
         "feature": [HOG, None],
-        "classifier": [None, "no_validation"],
+        "classifier": "no_validation",
         "scales": [tuple, list, np.ndarray, None],
         "scale_step": [Interval(Real, 1, None, closed="neither")],
         "max_scale": [Interval(Real, 0, None, closed="neither")],
