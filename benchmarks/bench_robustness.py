@@ -132,20 +132,21 @@ def heatmap(dataset, rows, severities):
     from imgrec_classic.evaluation.plots import _pyplot
 
     plt = _pyplot()
-    fig, axes = plt.subplots(1, len(rows), figsize=(4.2 * len(rows), 4), squeeze=False)
+    fig, axes = plt.subplots(1, len(rows), figsize=(1.2 + 3.2 * len(rows), 4.4), squeeze=False,
+                             sharey=True)
     for ax, row in zip(axes[0], rows, strict=True):
         grid = np.array([[row["by_severity"][c][s] for s in severities] for c in CORRUPTIONS])
         image = ax.imshow(grid, vmin=0, vmax=1, cmap="viridis", aspect="auto")
         ax.set_xticks(range(len(severities)), severities)
         ax.set_yticks(range(len(CORRUPTIONS)), CORRUPTIONS)
         ax.set_xlabel("severity")
-        ax.set_title(f"{row['model'][:28]}\nclean {row['clean_accuracy']:.2f}", fontsize=9)
+        ax.set_title(f"{row['model'][:30]}\nclean {row['clean_accuracy']:.2f}", fontsize=8)
         for i in range(grid.shape[0]):
             for j in range(grid.shape[1]):
                 ax.text(j, i, f"{grid[i, j]:.2f}", ha="center", va="center", fontsize=7,
                         color="white" if grid[i, j] < 0.5 else "black")
     fig.colorbar(image, ax=axes[0].tolist(), fraction=0.03)
-    fig.suptitle(f"{dataset}: accuracy under corruptions")
+    fig.suptitle(f"{dataset}: accuracy under corruptions", y=1.02)
     (BENCH_DIR / "figures").mkdir(exist_ok=True)
     fig.savefig(BENCH_DIR / "figures" / f"robustness_{dataset}.png", dpi=110,
                 bbox_inches="tight")

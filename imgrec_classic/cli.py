@@ -106,7 +106,7 @@ def _train(args: argparse.Namespace) -> int:
     from .pipelines import preset
 
     params = dict(parse_param(p) for p in args.param)
-    model = preset(args.preset, n_jobs=args.n_jobs, **params)
+    model = preset(args.preset, n_jobs=args.n_jobs, verbose=not args.quiet, **params)
     data, labels = _load_folder(args.data_dir)
     images, y = data.images, np.asarray(labels)
     metrics = None
@@ -241,6 +241,7 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="fraction held out for evaluation (0: train on everything)")
     train.add_argument("--seed", type=int, default=0, help="random seed of the split")
     train.add_argument("--n-jobs", type=int, default=None, help="parallel workers (-1: all)")
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
     train.set_defaults(func=_train)
 
     evaluate = commands.add_parser(

@@ -15,11 +15,11 @@ from collections.abc import Callable
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.kernel_approximation import AdditiveChi2Sampler
 from sklearn.multiclass import OneVsRestClassifier
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import SVC
 
-from .encoding import VLAD, BagOfVisualWords, FisherVector, PowerNormalizer
-from .features import HOG, ORB, SIFT, DenseSIFT
+from .encoding import VLAD, BagOfVisualWords, FisherVector, Hellinger, PowerNormalizer
+from .features import HOG, ORB, SIFT, ColorHistogram, DenseSIFT
 from .kernels import PrecomputedKernel
 
 __all__ = ["PRESETS", "preset"]
@@ -79,6 +79,19 @@ def _dsift_fisher_svm():
             *_linear_svm(C=10)]
 
 
+def _dsift_fisher_color_svm():
+    # Flowers differ by colour as much as by shape: Fisher vectors of dense RootSIFT
+    # beside Hellinger-mapped HSV histograms of 2x2 cells, one linear SVM on both.
+    sift = Pipeline([
+        ("features", _phow(step=4, root=True)),
+        ("encoding", FisherVector(n_components=256, pca_components=80, pyramid=(1, 2),
+                                  spatial_augment=True, max_images=200, random_state=0))])
+    color = Pipeline([("features", ColorHistogram(bins=(16, 4, 4), grid=(2, 2), max_side=480)),
+                      ("map", Hellinger())])
+    return [("features", FeatureUnion([("sift", sift), ("color", color)])),
+            *_linear_svm(C=10)]
+
+
 def _dsift_vlad_svm():
     return [("features", _phow()),
             ("encoding", VLAD(n_words=64, pyramid=(1, 2), random_state=0)),
@@ -96,6 +109,9 @@ _BUILDERS: dict[str, tuple[Callable[[], list], str]] = {
                            "recipe)"),
     "dsift-fisher-svm": (_dsift_fisher_svm, "multi-scale dense RootSIFT, PCA 80 + x, y, "
                          "256-Gaussian Fisher vectors, 1x1+2x2 pyramid, linear SVM"),
+    "dsift-fisher-color-svm": (_dsift_fisher_color_svm, "the dsift-fisher-svm Fisher vectors "
+                               "beside HSV colour histograms (2x2 cells, Hellinger map), "
+                               "linear SVM"),
     "dsift-vlad-svm": (_dsift_vlad_svm, "multi-scale dense SIFT, 64-word VLAD, 1x1+2x2 "
                        "pyramid, linear SVM"),
 }
@@ -113,7 +129,8 @@ def preset(name: str, **params) -> Pipeline:
         One of :data:`PRESETS`.
     **params
         ``step__param`` overrides passed to ``Pipeline.set_params``, e.g.
-        ``encoding__n_words=1000``; ``n_jobs`` sets every step's parallelism.
+        ``encoding__n_words=1000``; ``n_jobs`` sets every step's parallelism and
+        ``verbose=True`` turns on the progress bars of extraction and encoding.
 
     Returns
     -------
@@ -132,9 +149,18 @@ def preset(name: str, **params) -> Pipeline:
     if name not in _BUILDERS:
         raise ValueError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}")
     pipeline = Pipeline(_BUILDERS[name][0]())
-    n_jobs = params.pop("n_jobs", None)
-    if n_jobs is not None:
-        for step_name, step in pipeline.steps:
-            if "n_jobs" in step.get_params():
-                params.setdefault(f"{step_name}__n_jobs", n_jobs)
+    every = pipeline.get_params(deep=True)
+    for name in ("n_jobs", "verbose"):
+        value = params.pop(name, None)
+        if value is None:
+            continue
+        # Every step that has the parameter, inside unions too; a union itself stays
+        # sequential (its branches would multiply the workers), and progress bars
+        # come only from this library's steps (libsvm's verbose output is noise).
+        for key in every:
+            owner = every.get(key.rsplit("__", 1)[0]) if "__" in key else pipeline
+            if (key == name or key.endswith("__" + name)) and not isinstance(
+                    owner, (FeatureUnion, Pipeline)) and (
+                    name == "n_jobs" or type(owner).__module__.startswith("imgrec_classic")):
+                params.setdefault(key, value)
     return pipeline.set_params(**params)

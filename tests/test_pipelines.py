@@ -20,6 +20,16 @@ def test_every_named_preset_exists_and_clones():
         assert clone(model).get_params().keys() == model.get_params().keys()
 
 
+def test_n_jobs_and_verbose_reach_union_branches_not_the_union():
+    model = preset("dsift-fisher-color-svm", n_jobs=2, verbose=True)
+    params = model.get_params()
+    assert params["features__sift__features__n_jobs"] == 2
+    assert params["features__color__features__n_jobs"] == 2
+    assert params["features__n_jobs"] is None  # the union runs its branches in turn
+    assert params["features__sift__encoding__verbose"] is True
+    assert params["classifier__estimator__verbose"] is False  # no libsvm chatter
+
+
 def test_params_and_n_jobs_reach_the_steps():
     model = preset("dsift-fisher-svm", encoding__n_components=8, n_jobs=2)
     params = model.get_params()
@@ -51,13 +61,15 @@ def _shapes(n_per_class=12, size=64, seed=0):
 SMALL = {"dsift-bovw-chi2svm": {"encoding__n_words": 16},
          "dsift-vlad-svm": {"encoding__n_words": 4},
          "dsift-fisher-svm": {"encoding__n_components": 4, "encoding__pca_components": 16},
+         "dsift-fisher-color-svm": {"features__sift__encoding__n_components": 4,
+                                    "features__sift__encoding__pca_components": 16},
          "sift-bovw-svm": {"encoding__n_words": 32},
          "orb-bovw-rf": {"encoding__n_words": 32, "classifier__n_estimators": 100},
          "hog-svm": {}}
 
 
 @pytest.mark.parametrize("name", ["dsift-bovw-chi2svm", "dsift-vlad-svm", "dsift-fisher-svm",
-                                  "hog-svm"])
+                                  "dsift-fisher-color-svm", "hog-svm"])
 def test_dense_presets_learn_a_synthetic_task(name):
     images, y = _shapes()
     model = preset(name, **SMALL[name]).fit(images[::2], y[::2])

@@ -99,7 +99,12 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     patience : int, default=5
         Epochs without validation improvement before stopping.
     max_time : float, default=None
-        Seconds of training after which the current epoch is the last.
+        Training budget in seconds: no epoch starts that would, at the pace of the
+        last one, end after it.
+    lr_schedule : {"cosine", "constant"}, default="cosine"
+        ``"cosine"`` anneals the learning rate from ``learning_rate`` to 0 over the
+        training, measured in epochs or, when ``max_time`` is set and comes first,
+        in time: a budget-limited run still ends with small steps.
     n_threads : int, default=None
         torch CPU threads during fit and predict (None: torch's default).
     random_state : int or None, default=None
@@ -156,6 +161,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "max_time": [Interval(Real, 0, None, closed="neither"), None],
+        "lr_schedule": [StrOptions({"cosine", "constant"})],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -165,7 +171,8 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, input_size=64, color="rgb", channels=(32, 64, 128), hidden=256,
                  dropout=0.3, epochs=30, batch_size=64, learning_rate=1e-3, weight_decay=1e-4,
                  flip=True, crop_padding=4, validation_fraction=0.1, patience=5, max_time=None,
-                 n_threads=None, random_state=None, verbose=False, epoch_callback=None):
+                 lr_schedule="cosine", n_threads=None, random_state=None, verbose=False,
+                 epoch_callback=None):
         self.input_size = input_size
         self.color = color
         self.channels = channels
@@ -180,6 +187,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.max_time = max_time
+        self.lr_schedule = lr_schedule
         self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
@@ -259,11 +267,15 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         self.history_, best, best_state, waited, paused = [], -1.0, None, 0, 0.0
         self.stop_reason_ = "epochs"
         bar = tqdm(range(self.epochs), disable=not self.verbose, desc="CNN", unit="epoch")
+        last = 0.0
         for epoch in bar:
             self.module_.train()
             losses = []
-            for batch in np.array_split(rng.permutation(train),
-                                        max(1, -(-len(train) // self.batch_size))):
+            batches = np.array_split(rng.permutation(train),
+                                     max(1, -(-len(train) // self.batch_size)))
+            for k, batch in enumerate(batches):
+                self._set_learning_rate(optimizer, (epoch + k / len(batches)) / self.epochs,
+                                        time.perf_counter() - start - paused)
                 inputs = self._augment(torch, self._tensor(torch, images[batch]), rng)
                 loss = loss_fn(self.module_(inputs), targets[batch])
                 optimizer.zero_grad()
@@ -292,13 +304,24 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             if len(val) and waited >= self.patience:
                 self.stop_reason_ = "early_stopping"
                 break
-            if self.max_time is not None and elapsed >= self.max_time:
-                self.stop_reason_ = "max_time"
+            if self.max_time is not None and 2 * elapsed - last > self.max_time:
+                self.stop_reason_ = "max_time"  # the next epoch would end over budget
                 break
+            last = elapsed
         bar.close()
         self.module_.load_state_dict(best_state)
         self.module_.eval()
         return paused
+
+    def _set_learning_rate(self, optimizer, epoch_progress: float, elapsed: float) -> None:
+        if self.lr_schedule == "constant":
+            return
+        progress = epoch_progress
+        if self.max_time is not None:
+            progress = max(progress, elapsed / self.max_time)
+        rate = self.learning_rate * 0.5 * (1 + np.cos(np.pi * min(progress, 1.0)))
+        for group in optimizer.param_groups:
+            group["lr"] = rate
 
     def _tensor(self, torch, batch: np.ndarray):
         x = torch.from_numpy(batch).float().div_(255)
