@@ -26,11 +26,12 @@ from imgrec_classic.features import HOG
 
 
 def hog_svm(n_jobs: int):
-    # 4x4-pixel cells, 2x2-cell blocks on the 28x28 image: 1,296 values; PCA to 200 keeps
-    # the RBF kernel evaluations cheap on 60,000 training images.
+    # 4x4-pixel cells, 2x2-cell blocks, 12 signed orientations on the 28x28 image: 1,728
+    # values (0.9185 against 0.9123 for 9 unsigned ones, 20,000 training images); PCA to 200
+    # keeps the RBF kernel evaluations cheap on 60,000 training images.
     return make_pipeline(
-        HOG(orientations=9, pixels_per_cell=(4, 4), cells_per_block=(2, 2),
-            image_shape=(28, 28), n_jobs=n_jobs),
+        HOG(orientations=12, pixels_per_cell=(4, 4), cells_per_block=(2, 2),
+            image_shape=(28, 28), signed_gradient=True, n_jobs=n_jobs),
         PCA(200, random_state=0), SVC(C=10, gamma="scale", cache_size=2000))
 
 
@@ -77,13 +78,24 @@ def main():
     parser.add_argument("--cnn-budget", type=float, default=600, help="CNN training seconds")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--name", default="fashion_mnist")
+    parser.add_argument("--reuse-svm", action="store_true",
+                        help="take the HOG + SVM rows from results/NAME.json, rerun the CNN only")
     args = parser.parse_args()
     root = require_dataset("fashion_mnist")
     train, test = load_mnist(root, "train"), load_mnist(root, "test")
 
-    with PeakMemory() as memory:
-        svm, svm_points = classical_curve(train, test, args.sizes, args.n_jobs)
-    svm_peak = memory.peak_mb
+    if args.reuse_svm:
+        import json
+
+        from _common import RESULTS_DIR
+
+        previous = json.loads((RESULTS_DIR / f"{args.name}.json").read_text())["rows"][0]
+        svm_points, svm_peak = previous["curve"], previous["peak_memory_mb"]
+        svm_points[-1]["predict_ms_per_image"] = previous["predict_ms_per_image"]
+    else:
+        with PeakMemory() as memory:
+            _, svm_points = classical_curve(train, test, args.sizes, args.n_jobs)
+        svm_peak = memory.peak_mb
     with PeakMemory() as memory:
         cnn, cnn_points = cnn_curve(train, test, args.cnn_budget, args.n_jobs)
     final = evaluate(cnn, test.images, test.target)
@@ -91,7 +103,8 @@ def main():
     # Equal budget: the CNN's test accuracy after its last epoch within the SVM's time.
     within = [p for p in cnn_points if p["seconds"] <= best_svm["seconds"]]
     rows = [
-        {"model": "HOG + PCA 200 + RBF SVM", "setting": "all 60,000 training images",
+        {"model": "HOG (12 signed bins) + PCA 200 + RBF SVM",
+         "setting": "all 60,000 training images",
          "accuracy": best_svm["accuracy"], "train_seconds": best_svm["seconds"],
          "predict_ms_per_image": round(best_svm["predict_ms_per_image"], 3),
          "peak_memory_mb": round(svm_peak), "curve": svm_points},
