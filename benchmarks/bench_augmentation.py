@@ -28,13 +28,16 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--param", action="append", default=[])
     parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--variants", nargs="+", default=["none", "mirrored"],
+                        choices=["none", "mirrored"],
+                        help="which runs (a baseline may come from another result file)")
     parser.add_argument("--name", default="caltech101_flip_augmentation")
     args = parser.parse_args()
     params = parse_params(args.param)
     rows = []
     for split in args.splits:
         X_train, y_train, X_test, y_test, _ = load_split(split, args.seed)
-        for flipped in (False, True):
+        for flipped in [v == "mirrored" for v in args.variants]:
             X, y = MIRROR.fit_resample(X_train, y_train) if flipped else (X_train, y_train)
             rows.append(evaluate_preset(args.preset, params, (X, y, X_test, y_test), args.n_jobs,
                                         {"split": split, "seed": args.seed,
