@@ -32,7 +32,7 @@ tests = [root / "TestImages" / f"test-{i}.pgm" for i in (0, 1, 3, 10, 25, 60)]
 fig, axes = plt.subplots(3, 2, figsize=(9, 7))
 for ax, path in zip(axes.ravel(), tests, strict=True):
     boxes, scores = detector.detect(path)
-    print(f"{path.name}: {len(boxes)} car(s), scores {[round(s, 2) for s in scores]}")
+    print(f"{path.name}: {len(boxes)} car(s), scores {[round(float(s), 2) for s in scores]}")
     ax.imshow(draw_boxes(path, boxes, scores))
     ax.set_title(path.name)
     ax.axis("off")
