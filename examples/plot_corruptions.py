@@ -38,7 +38,7 @@ fig, axes = plt.subplots(1, len(CORRUPTIONS) + 1, figsize=(2 * (len(CORRUPTIONS)
 for ax, kind in zip(axes, ("none",) + CORRUPTIONS, strict=True):
     shown = image if kind == "none" else corrupt(image, kind, 3, np.random.default_rng(0))
     guesses = ", ".join(f"{n}: {m.predict([shown])[0]}" for n, m in models.items())
-    ax.imshow(shown, cmap="gray")
+    ax.imshow(shown, cmap="gray", vmin=0, vmax=255)
     ax.set_title(f"{kind}\n{guesses}", fontsize=7)
     ax.axis("off")
 fig.suptitle(f"true label {label}, severity 3", fontsize=9)

@@ -128,3 +128,21 @@ def test_errors_are_one_line_with_exit_1(trained, digit_folder, tmp_path, args, 
     lines = result.stderr.strip().splitlines()
     assert fragment in lines[-1] and lines[-1].startswith("imgrec ")
     assert "Traceback" not in result.stderr
+
+
+def test_train_linearises_a_kernel_preset(digit_folder, tmp_path):
+    from sklearn.svm import LinearSVC
+
+    from imgrec_classic.persistence import load_model
+
+    path = tmp_path / "bovw.imgrec"
+    result = _imgrec("train", digit_folder, "--preset", "dsift-bovw-chi2svm", "--quiet",
+                     "--param", "features__step=4", "--param", "features__sizes=[2, 3]",
+                     "--param", "encoding__n_words=20", "--param", "encoding__pyramid=[1]",
+                     "--param", "encoding__pca_components=null", "-o", path)
+    assert result.returncode == 0, result.stderr
+    model, meta = load_model(path)
+    assert isinstance(model[-1], LinearSVC)  # the training vectors are not in the file
+    assert meta["metrics"]["accuracy"] >= 0.6
+    predicted = _imgrec("predict", path, digit_folder / "d2" / "3.png")
+    assert predicted.returncode == 0 and ": d" in predicted.stdout
