@@ -49,7 +49,7 @@ def corrupt(image: np.ndarray, kind: str, severity: int, rng=None) -> np.ndarray
     >>> rng = np.random.default_rng(0)
     >>> [int(np.abs(corrupt(image, "brightness", s, rng).astype(int) - 128).max())
     ...  for s in range(3)]
-    [0, 26, 51]
+    [0, 25, 51]
     """
     if kind not in SEVERITIES:
         raise ValueError(f"unknown corruption {kind!r}; choose from {', '.join(CORRUPTIONS)}")
