@@ -115,6 +115,8 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         # Workers handle one image at a time (a stream extracts it there and then), so the
         # batch size only trades scheduling overhead against load balance.
         size = max(1, min(64, math.ceil(len(X) / (4 * n_jobs))))
+        if size >= len(X):  # one batch (a served request): no worker round trip
+            return _apply_each(func, X, 0)
         jobs = (delayed(_apply_each)(func, X[start:start + size], start)
                 for start in range(0, len(X), size))
         results = []

@@ -149,6 +149,8 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
         n_jobs = effective_n_jobs(self.n_jobs)
         batch_size = max(1, min(32, math.ceil(len(images) / (4 * n_jobs))))
         batches = [images[i:i + batch_size] for i in range(0, len(images), batch_size)]
+        if len(batches) == 1:  # one image (a served request): no worker round trip
+            return self._run_batch(batches[0], False)
         parallel = Parallel(n_jobs=self.n_jobs, return_as="generator")
         jobs = (delayed(self._run_batch)(b, n_jobs > 1) for b in batches)
         results: list = []
