@@ -56,7 +56,7 @@ def _format(value, fmt: str) -> str:
 
 
 def _columns(rows: list[dict]) -> list[tuple[str, str, str]]:
-    if "preset" in rows[0]:
+    if "preset" in rows[0] and "mean_class_accuracy" in rows[0]:
         present = [c for c in PRESET_COLUMNS if any(_get(r, c[1]) not in (None, {}) for r in rows)]
         return present
     keys = []
