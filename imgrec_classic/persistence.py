@@ -210,10 +210,3 @@ def _plain(value):
     """A numpy scalar as the Python value JSON understands."""
     return value.item() if hasattr(value, "item") else value
 
-
-def dumps_metadata(metadata: dict) -> str:
-    """The metadata as indented JSON (numpy values made plain), for printing."""
-    import json
-
-    return json.dumps(metadata, indent=2, default=_plain)
-
