@@ -20,8 +20,7 @@ import numpy as np
 from _common import DATASETS, require_dataset, write_result
 from threadpoolctl import threadpool_limits
 
-from imgrec_classic.encoding import Vocabulary
-from imgrec_classic.encoding.vocabulary import nearest_words
+from imgrec_classic.encoding import Vocabulary, nearest_words
 from imgrec_classic.features import DenseSIFT
 
 

@@ -7,10 +7,12 @@ codebook or mixture in ``fit`` and pool over a spatial pyramid in ``transform``;
 
 from .bovw import BagOfVisualWords
 from .fisher import FisherVector
+from .nearest import nearest_words
 from .normalize import Hellinger, PowerNormalizer
 from .pyramid import pyramid_cells
 from .vlad import VLAD
-from .vocabulary import Vocabulary, nearest_words
+from .vocabulary import Vocabulary
+from .word_index import WordIndex
 
 __all__ = ["VLAD", "BagOfVisualWords", "FisherVector", "Hellinger", "PowerNormalizer",
-           "Vocabulary", "nearest_words", "pyramid_cells"]
+           "Vocabulary", "WordIndex", "nearest_words", "pyramid_cells"]

@@ -166,10 +166,10 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
             fine.reshape(n, finest // n, n, finest // n, -1).sum(axis=(1, 3)).reshape(n * n, -1)
             for n in self.pyramid_])
 
-    def _fit_vocabulary(self, sample: np.ndarray) -> Vocabulary:
+    def _fit_vocabulary(self, sample: np.ndarray, **params) -> Vocabulary:
         """The k-means codebook of the encoders built on words (BoVW, VLAD)."""
         return Vocabulary(self.n_words, self.algorithm, self.max_descriptors,
-                          random_state=self.random_state).fit(sample)
+                          random_state=self.random_state, **params).fit(sample)
 
     def _fit_pca(self, sample: np.ndarray) -> PCA | None:
         if self.pca_components is None:
@@ -187,7 +187,10 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         """Descriptors in the PCA space the model lives in (unchanged without PCA)."""
         if self.pca_ is None:
             return values
-        return ((values - self.pca_.mean_) @ self.pca_.components_.T).astype(np.float32)
+        # PCA keeps float64 parameters; a float32 product is 4x faster on many descriptors.
+        components = self.pca_.components_.T.astype(np.float32)
+        offset = (self.pca_.mean_ @ self.pca_.components_.T).astype(np.float32)
+        return values @ components - offset
 
     def _levels(self, cells: np.ndarray) -> list[np.ndarray]:
         """Split the (n_cells, cell_size) array into one block per pyramid level."""

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..utils._param_validation import Interval, StrOptions
 from .base import BaseEncoder, l2_normalize, power_normalize
-from .vocabulary import nearest_words
+from .nearest import nearest_words
 
 __all__ = ["BagOfVisualWords"]
 
@@ -40,6 +40,9 @@ class BagOfVisualWords(BaseEncoder):
         ``phow_caltech101`` does for ``"l1"``.
     algorithm : {"minibatch", "kmeans", "faiss"}, default="minibatch"
         k-means for the vocabulary, see :class:`Vocabulary`.
+    search : {"exact", "approximate"}, default="exact"
+        Nearest-word search, see :class:`Vocabulary`: ``"approximate"`` goes
+        through a :class:`WordIndex`, several times faster on large vocabularies.
     max_descriptors : int, default=100_000
         Descriptors sampled to learn the vocabulary.
     max_images : int, default=500
@@ -94,12 +97,13 @@ class BagOfVisualWords(BaseEncoder):
         "tfidf": ["boolean"],
         "norm": [StrOptions({"l1", "l2", "power"}), None],
         "algorithm": [StrOptions({"minibatch", "kmeans", "faiss"})],
+        "search": [StrOptions({"exact", "approximate"})],
     }
 
     def __init__(self, n_words=1000, assignment="hard", n_neighbors=5, sigma=None, tfidf=False,
-                 pyramid=(1,), norm="l1", algorithm="minibatch", max_descriptors=100_000,
-                 max_images=500, pca_components=None, random_state=None, n_jobs=None,
-                 verbose=False):
+                 pyramid=(1,), norm="l1", algorithm="minibatch", search="exact",
+                 max_descriptors=100_000, max_images=500, pca_components=None,
+                 random_state=None, n_jobs=None, verbose=False):
         self.n_words = n_words
         self.assignment = assignment
         self.n_neighbors = n_neighbors
@@ -108,6 +112,7 @@ class BagOfVisualWords(BaseEncoder):
         self.pyramid = pyramid
         self.norm = norm
         self.algorithm = algorithm
+        self.search = search
         self.max_descriptors = max_descriptors
         self.max_images = max_images
         self.pca_components = pca_components
@@ -116,7 +121,7 @@ class BagOfVisualWords(BaseEncoder):
         self.verbose = verbose
 
     def _fit_model(self, sample, X):
-        self.vocabulary_ = self._fit_vocabulary(sample)
+        self.vocabulary_ = self._fit_vocabulary(sample, search=self.search)
         if self.assignment == "soft":
             d2 = nearest_words(sample, self.vocabulary_.cluster_centers_)[1]
             self.sigma_ = float(self.sigma or np.sqrt(d2).mean())
@@ -133,9 +138,8 @@ class BagOfVisualWords(BaseEncoder):
         return np.unique(self.vocabulary_.predict(X)) if X.n_descriptors else np.zeros(0, int)
 
     def _prepare(self, values):
-        centers = self.vocabulary_.cluster_centers_
-        k = 1 if self.assignment == "hard" else min(self.n_neighbors, len(centers))
-        words, d2 = nearest_words(values, centers, k)
+        k = 1 if self.assignment == "hard" else min(self.n_neighbors, self.n_words)
+        words, d2 = self.vocabulary_.kneighbors(values, k)
         if self.assignment == "hard":
             return words, None
         weights = np.exp(-(d2 - d2[:, :1]) / (2 * self.sigma_ ** 2))  # shift: no underflow

@@ -14,7 +14,8 @@ import numpy as np
 from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
 
-from .vocabulary import Vocabulary, nearest_words
+from .nearest import nearest_words
+from .vocabulary import Vocabulary
 
 __all__ = ["fit_diagonal_gmm", "gmm_log_posteriors"]
 

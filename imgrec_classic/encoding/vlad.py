@@ -9,7 +9,7 @@ from scipy import sparse
 
 from ..utils._param_validation import Interval, StrOptions
 from .base import BaseEncoder, l2_normalize, power_normalize
-from .vocabulary import nearest_words
+from .nearest import nearest_words
 
 __all__ = ["VLAD"]
 

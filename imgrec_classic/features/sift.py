@@ -20,17 +20,41 @@ def _l2(values: np.ndarray) -> np.ndarray:
     return values
 
 
-def l2_clip_normalize(values: np.ndarray, clip: float = 0.2, copy: bool = True) -> np.ndarray:
+def l2_clip_normalize(values: np.ndarray, clip: float = 0.2, copy: bool = True,
+                      weights: np.ndarray | None = None, root: bool = False,
+                      out: np.ndarray | None = None) -> np.ndarray:
     """SIFT normalisation: L2 normalise, clip each value at ``clip``, L2 normalise again.
 
-    Rows of zeros stay zero. With ``copy=False`` a float32 input is overwritten.
+    Rows of zeros stay zero. ``weights`` (one per column) multiplies non-negative
+    values first, e.g. a spatial window; ``root=True`` ends with RootSIFT (see
+    :func:`root_sift`). The result goes to ``out`` when given, else to a copy,
+    or with ``copy=False`` over a float32 input.
     """
-    values = np.array(values, np.float32, copy=copy or None)
-    # Blocks that stay in cache make the five passes over the data much cheaper.
+    if out is None:
+        out = values = np.array(values, np.float32, copy=copy or None)
+    in_place = out is values
+    # Blocks that stay in cache make the passes over the data much cheaper.
     for start in range(0, len(values), 1024):
-        block = _l2(values[start:start + 1024])
-        _l2(np.minimum(block, np.float32(clip), out=block))
-    return values
+        block = out[start:start + 1024]
+        if weights is not None:
+            np.multiply(values[start:start + 1024], weights, out=block)
+        elif not in_place:
+            block[...] = values[start:start + 1024]
+        # Clipping at clip * norm, then normalising, equals normalising, clipping
+        # at clip and normalising again, with one pass less.
+        norms = np.sqrt(np.einsum("ij,ij->i", block, block))
+        np.minimum(block, np.float32(clip) * norms[:, None], out=block)
+        _l2(block)
+        if root:
+            _root(block)
+    return out
+
+
+def _root(values: np.ndarray) -> np.ndarray:
+    """RootSIFT of non-negative rows, in place."""
+    l1 = values.sum(axis=1, keepdims=True)
+    values *= 1 / np.maximum(l1, np.float32(1e-12))
+    return np.sqrt(values, out=values)
 
 
 def root_sift(values: np.ndarray) -> np.ndarray:
@@ -39,9 +63,7 @@ def root_sift(values: np.ndarray) -> np.ndarray:
     Comparing RootSIFT vectors with the Euclidean distance equals comparing the
     original SIFT vectors with the Hellinger kernel. Output rows have unit L2 norm.
     """
-    values = np.maximum(np.asarray(values, np.float32), 0)
-    l1 = values.sum(axis=1, keepdims=True)
-    return np.sqrt(values / np.maximum(l1, np.float32(1e-12)))
+    return _root(np.maximum(np.asarray(values, np.float32), 0))
 
 
 class SIFT(KeypointExtractor):

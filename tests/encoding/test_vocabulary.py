@@ -4,7 +4,8 @@ from sklearn.metrics import pairwise_distances
 
 from imgrec_classic import Descriptors
 from imgrec_classic.encoding import Vocabulary, nearest_words
-from imgrec_classic.encoding.vocabulary import CHUNK, descriptor_values, sample_descriptors
+from imgrec_classic.encoding.nearest import CHUNK
+from imgrec_classic.encoding.vocabulary import descriptor_values, sample_descriptors
 
 
 def test_nearest_words_match_brute_force(rng):

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from imgrec_classic.features import SIFT, root_sift
+from imgrec_classic.features.sift import l2_clip_normalize
 from imgrec_classic.io import read_image
 
 MIN_CORRECT_MATCHES = 40
@@ -69,3 +70,18 @@ def test_root_sift_is_hellinger(rng):
 
 def test_n_features_caps_keypoints(camera):
     assert SIFT(n_features=50).fit_transform([camera]).counts[0] <= 53  # ties may add a few
+
+
+def test_normalisation_options_match_the_plain_steps(rng):
+    raw = rng.random((3000, 128), dtype=np.float32)
+    weights = rng.random(128, dtype=np.float32)
+    expected = root_sift(l2_clip_normalize(raw * weights))
+    out = np.empty_like(raw)
+    got = l2_clip_normalize(raw, weights=weights, root=True, out=out)
+    assert got is out
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
+    plain = raw / np.linalg.norm(raw, axis=1, keepdims=True)
+    plain = np.minimum(plain, 0.2)
+    np.testing.assert_allclose(l2_clip_normalize(raw),
+                               plain / np.linalg.norm(plain, axis=1, keepdims=True), rtol=1e-5)
+    assert not l2_clip_normalize(np.zeros((2, 128), np.float32)).any()
