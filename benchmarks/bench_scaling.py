@@ -1,11 +1,17 @@
-"""Memory and time against the number of images: the best Caltech-101 preset, streaming.
+"""Memory and time against the number of images, parallel speed-up, and throughput.
 
-Extract + encode (vocabulary/GMM fitted once on the first 1,000 images) 1k, 2k, 4k
-and 8k Caltech-101 images (the 6,055 images repeated when needed), with peak RSS of
-the process tree and wall time. Peak memory beyond the output matrix should stay
-flat and time should grow linearly.
+Sizes (``scaling.json``): extract + encode with the best Caltech-101 preset
+(vocabulary/GMM fitted once on the first 1,000 images) 1k, 2k, 4k and 8k Caltech-101
+images (the 6,055 images repeated when needed), with peak RSS of the process tree
+and wall time. Peak memory beyond the output matrix should stay flat and time
+should grow linearly.
 
-Usage: python benchmarks/bench_scaling.py [--sizes 1000 2000 4000 8000]
+Throughput (``throughput.json``): 200 Caltech-101 images resized to 300x300,
+extracted and encoded with 1 and 2 workers by the Fisher-vector and PHOW presets,
+and by VLFeat's PHOW recipe through cyvlfeat (``vl_phow`` + kd-tree quantisation,
+see bench_vlfeat.py) when importable: images/s and images/s per core.
+
+Usage: python benchmarks/bench_scaling.py [--sizes 1000 2000 4000 8000] [--skip-sizes]
 """
 
 from __future__ import annotations
@@ -13,9 +19,72 @@ from __future__ import annotations
 import argparse
 import time
 
+import cv2
+import numpy as np
 from _common import DATASETS, PeakMemory, require_dataset, write_result
+from joblib import Parallel, delayed
+from threadpoolctl import threadpool_limits
 
+from imgrec_classic.io import read_image
 from imgrec_classic.pipelines import preset
+
+
+def throughput_rows(paths, presets, n_images=200):
+    images = [cv2.resize(read_image(p), (300, 300), interpolation=cv2.INTER_AREA)
+              for p in paths[::len(paths) // n_images][:n_images]]
+    rows = []
+    for name in presets:
+        model = preset(name)
+        features, encoder = model.named_steps["features"], model.named_steps["encoding"]
+        encoder.fit(features.fit_transform(images))
+        for n_jobs in (1, 2):
+            features.set_params(n_jobs=n_jobs)
+            encoder.set_params(n_jobs=n_jobs)
+            encoder.transform(features.transform(images[:8]))  # start the workers
+            start = time.perf_counter()
+            with threadpool_limits(1):  # one worker means one core: no BLAS threads either
+                encoder.transform(features.transform(images))
+            rows.append(_rate(f"imgrec {name}", n_jobs, len(images),
+                              time.perf_counter() - start))
+    try:
+        rows += vlfeat_phow_rows(images)
+    except ImportError:
+        print("cyvlfeat not importable: VLFeat's PHOW recipe skipped")
+    return rows
+
+
+def vlfeat_phow_rows(images):
+    from bench_vlfeat import SIZES
+    from cyvlfeat.kmeans import kmeans, kmeans_quantize
+    from cyvlfeat.sift import phow
+
+    def encode(image, vocabulary):
+        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255
+        frames, descriptors = phow(gray, sizes=SIZES, step=3, fast=True, float_descriptors=True)
+        words = kmeans_quantize(descriptors, vocabulary, algorithm="ANN",
+                                max_num_comparisons=50)
+        return np.bincount(words, minlength=len(vocabulary))
+
+    gray = cv2.cvtColor(images[0], cv2.COLOR_RGB2GRAY).astype(np.float32) / 255
+    sample = phow(gray, sizes=SIZES, step=3, fast=True, float_descriptors=True)[1]
+    vocabulary = kmeans(sample, 600, algorithm="ELKAN", max_num_iterations=10)
+    rows = []
+    for n_jobs in (1, 2):
+        Parallel(n_jobs=n_jobs)(delayed(encode)(im, vocabulary) for im in images[:4])
+        start = time.perf_counter()
+        with threadpool_limits(1):
+            Parallel(n_jobs=n_jobs, batch_size=8)(delayed(encode)(im, vocabulary) for im in images)
+        rows.append(_rate("VLFeat PHOW recipe (cyvlfeat)", n_jobs, len(images),
+                          time.perf_counter() - start))
+    return rows
+
+
+def _rate(method, n_jobs, n_images, seconds):
+    row = {"method": method, "workers": n_jobs, "images": n_images,
+           "seconds": round(seconds, 1), "images_per_s": round(n_images / seconds, 1),
+           "images_per_s_per_core": round(n_images / seconds / n_jobs, 1)}
+    print(row, flush=True)
+    return row
 
 
 def main():
@@ -24,9 +93,14 @@ def main():
     parser.add_argument("--preset", default="dsift-fisher-svm")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--name", default="scaling")
+    parser.add_argument("--skip-sizes", action="store_true")
     args = parser.parse_args()
     require_dataset("caltech101")
     paths = sorted(str(p) for p in (DATASETS / "caltech101").glob("*/*.jpg"))
+    rows = throughput_rows(paths, [args.preset, "dsift-bovw-chi2svm"])
+    print("wrote", write_result("throughput", {"rows": rows}))
+    if args.skip_sizes:
+        return
     model = preset(args.preset, n_jobs=args.n_jobs)
     features, encoder = model.named_steps["features"], model.named_steps["encoding"]
     encoder.fit(features.fit_transform(paths[:1000]))

@@ -4,8 +4,9 @@
 scikit-learn's MiniBatchKMeans (our default), scikit-learn's KMeans (Lloyd), and
 faiss when installed: time and inertia (sum of squared distances to the nearest word,
 on the same sample). Then nearest-word assignment throughput (descriptors/s, one
-thread) of our blocked float32 product against scikit-learn's ``pairwise_distances_argmin``
-and faiss's flat index.
+thread) of our blocked float32 product and our approximate :class:`WordIndex` (learned on
+the other 150,000 descriptors; queries are unseen) against scikit-learn's
+``pairwise_distances_argmin`` and faiss's flat index.
 
 Usage: python benchmarks/bench_vocabulary.py
 """
@@ -20,7 +21,7 @@ import numpy as np
 from _common import DATASETS, require_dataset, write_result
 from threadpoolctl import threadpool_limits
 
-from imgrec_classic.encoding import Vocabulary, nearest_words
+from imgrec_classic.encoding import Vocabulary, WordIndex, nearest_words
 from imgrec_classic.features import DenseSIFT
 
 
@@ -60,8 +61,11 @@ def main():
     queries = X[:50_000]
     from sklearn.metrics import pairwise_distances_argmin
 
+    index = WordIndex(centers, X[50_000:], nearest_words(X[50_000:], centers)[0][:, 0])
     methods = {"imgrec nearest_words (blocked float32 product)":
                lambda: nearest_words(queries, centers),
+               f"imgrec WordIndex (approximate, {index.mean_candidates:.0f} candidates)":
+               lambda: index.query(queries),
                "scikit-learn pairwise_distances_argmin":
                lambda: pairwise_distances_argmin(queries, centers)}
     if "faiss" in algorithms:
