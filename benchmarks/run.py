@@ -28,8 +28,20 @@ BENCHMARKS = {
     "fashion_mnist": ["bench_fashion_mnist.py"],
     "caltech101_cnn": ["bench_cnn.py", "--dataset", "caltech101"],
     "flowers17_cnn": ["bench_cnn.py", "--dataset", "flowers17", "--budget", "300"],
-    "augmentation": ["bench_augmentation.py"],
+    "flowers17_color": ["bench_flowers17.py", "--presets", "dsift-fisher-color-svm", "--seeds",
+                        "0", "1", "2", "--name", "flowers17_color"],
+    "vlfeat": ["bench_vlfeat.py"],
+    "augmentation": ["bench_augmentation.py", "--splits", "15x15"],
+    "augmentation_30": ["bench_augmentation.py", "--splits", "30x50", "--variants", "mirrored",
+                        "--name", "caltech101_flip_augmentation_30"],
     "serve": ["bench_serve.py"],
+    "scaling": ["bench_scaling.py"],
+    "vocabulary": ["bench_vocabulary.py"],
+    "uiuc_cars": ["bench_uiuc_cars.py"],
+    "robustness_fashion_mnist": ["bench_robustness.py", "--dataset", "fashion_mnist"],
+    "robustness_flowers17": ["bench_robustness.py", "--dataset", "flowers17", "--severities",
+                             "1", "3", "5", "--test-per-class", "10", "--black-box-images",
+                             "20", "--queries", "50"],
 }
 
 

@@ -139,10 +139,11 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
     def _extract_cached(self, src, context, cache):
         if cache is None:
             return self._extract_one(self.load(src), context)
-        result = cache.get(src)
+        path = cache.path(src)  # hashed once for both the lookup and the store
+        result = cache.get_at(path)
         if result is None:
             result = self._extract_one(self.load(src), context)
-            cache.put(src, result)
+            cache.put_at(path, result)
         return result
 
     def _map(self, images: list) -> list:

@@ -52,13 +52,22 @@ class DescriptorCache:
         key = joblib.hash((type(extractor).__qualname__, params, __version__))
         self.folder = Path(root) / f"{type(extractor).__name__}-{key[:16]}"
 
-    def _path(self, src) -> Path:
+    def path(self, src) -> Path:
+        """Where the result for ``src`` is stored (hashing its content once)."""
         digest = content_key(src)
         return self.folder / digest[:2] / f"{digest}.npz"
 
     def get(self, src):
         """The stored result for ``src``, or None."""
-        path = self._path(src)
+        return self.get_at(self.path(src))
+
+    def put(self, src, result) -> None:
+        """Store ``result`` (an array or a tuple of arrays) for ``src``, atomically."""
+        self.put_at(self.path(src), result)
+
+    @staticmethod
+    def get_at(path: Path):
+        """The result stored at ``path`` (from :meth:`path`), or None."""
         try:
             with np.load(path) as data:
                 arrays = [data[f"arr_{i}"] for i in range(len(data.files))]
@@ -66,9 +75,9 @@ class DescriptorCache:
             return None
         return arrays[0] if len(arrays) == 1 else tuple(arrays)
 
-    def put(self, src, result) -> None:
-        """Store ``result`` (an array or a tuple of arrays) for ``src``, atomically."""
-        path = self._path(src)
+    @staticmethod
+    def put_at(path: Path, result) -> None:
+        """Store ``result`` at ``path`` (from :meth:`path`), atomically."""
         path.parent.mkdir(parents=True, exist_ok=True)
         arrays = result if isinstance(result, tuple) else (result,)
         fd, temp = tempfile.mkstemp(suffix=".tmp", dir=path.parent)
