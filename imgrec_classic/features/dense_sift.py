@@ -123,7 +123,7 @@ def _describe_size(image: np.ndarray, size: int, step: int, xs: np.ndarray, ys: 
     pooled = cv2.sepFilter2D(planes, cv2.CV_32F, kernel, kernel, borderType=cv2.BORDER_CONSTANT)
     view = _grid_view(pooled, size, step, x0, y0, grid[:2])
     raw = view[keep] if not keep.all() else view.reshape(-1, *view.shape[2:])
-    return keep, raw.reshape(len(raw), -1)
+    return keep, raw.reshape(len(raw), N_BINS * N_BINS * N_ORIENTATIONS)
 
 
 def dense_sift(image, step: int = 4, sizes=(8,), magnif: float = 6.0,

@@ -109,6 +109,13 @@ def test_contrast_threshold_drops_flat_patches(rng):
     assert np.all(np.linalg.norm(desc, axis=1) > 0.99)
 
 
+def test_contrast_threshold_can_drop_everything():
+    flat = np.full((64, 64), 100, np.uint8)
+    positions, scales, desc = dense_sift(flat, step=4, sizes=(4, 8), contrast_threshold=0.01,
+                                         root=True)
+    assert desc.shape == (0, 128) and positions.shape == (0, 2) and scales.shape == (0,)
+
+
 def test_root_option(rng):
     image = rng.integers(0, 256, (48, 48), dtype=np.uint8)
     _, _, plain = dense_sift(image, step=8, sizes=(4,))
