@@ -7,7 +7,8 @@ and wall time. Peak memory beyond the output matrix should stay flat and time
 should grow linearly.
 
 Throughput (``throughput.json``): 200 Caltech-101 images resized to 300x300,
-extracted and encoded with 1 and 2 workers by the Fisher-vector and PHOW presets,
+extracted and encoded with 1 and 2 workers by the Fisher-vector and PHOW presets
+(joblib's processes, and a dask.distributed LocalCluster for the Fisher-vector preset),
 and by VLFeat's PHOW recipe through cyvlfeat (``vl_phow`` + kd-tree quantisation,
 see bench_vlfeat.py) when importable: images/s and images/s per core.
 
@@ -47,9 +48,34 @@ def throughput_rows(paths, presets, n_images=200):
             rows.append(_rate(f"imgrec {name}", n_jobs, len(images),
                               time.perf_counter() - start))
     try:
+        rows += dask_rows(images, presets[0])
+    except ImportError:
+        print("dask.distributed not installed: the cluster rows skipped")
+    try:
         rows += vlfeat_phow_rows(images)
     except ImportError:
         print("cyvlfeat not importable: VLFeat's PHOW recipe skipped")
+    return rows
+
+
+def dask_rows(images, name):
+    """The same extract + encode on a dask LocalCluster of 1 and 2 one-thread workers."""
+    from dask.distributed import Client, LocalCluster
+    from joblib import parallel_config
+
+    model = preset(name, n_jobs=-1)
+    features, encoder = model.named_steps["features"], model.named_steps["encoding"]
+    encoder.fit(features.fit_transform(images))
+    rows = []
+    for n_workers in (1, 2):
+        with (LocalCluster(n_workers=n_workers, threads_per_worker=1,
+                           dashboard_address=None) as cluster, Client(cluster),
+              parallel_config(backend="dask")):
+            encoder.transform(features.transform(images[:8]))  # ship the model once
+            start = time.perf_counter()
+            encoder.transform(features.transform(images))
+            rows.append(_rate(f"imgrec {name}, dask LocalCluster", n_workers, len(images),
+                              time.perf_counter() - start))
     return rows
 
 
