@@ -184,12 +184,9 @@ def linearize(model):
         return model
     if isinstance(classifier, OneVsRestClassifier) and all(
             isinstance(e, SVC) for e in classifier.estimators_):
-        parts = [_linear_part(e, kernel.X_fit_) for e in classifier.estimators_]
-        coef = np.vstack([w for w, _ in parts])
-        intercept = np.array([b for _, b in parts])
+        coef, intercept = _linear_parts(classifier.estimators_, kernel.X_fit_)
     elif isinstance(classifier, SVC) and len(classifier.classes_) == 2:
-        coef, intercept = _linear_part(classifier, kernel.X_fit_)
-        coef, intercept = coef[None], np.atleast_1d(intercept)
+        coef, intercept = _linear_parts([classifier], kernel.X_fit_)
     else:
         return model  # one-vs-one SVC on many classes: votes, not one linear function
     linear = LinearSVC()
@@ -203,8 +200,16 @@ def linearize(model):
     return Pipeline(model.steps[:-2] + [("classifier", linear)])
 
 
-def _linear_part(svc, X_fit):
-    """Weight vector and intercept of one binary precomputed-kernel SVC."""
-    support = np.asarray(svc.support_)
-    w = np.asarray(svc.dual_coef_, np.float64).ravel() @ np.asarray(X_fit, np.float64)[support]
-    return w, float(np.ravel(svc.intercept_)[0])
+def _linear_parts(svcs: list, X_fit) -> tuple[np.ndarray, np.ndarray]:
+    """Weight vectors and intercepts of binary precomputed-kernel SVCs, one row each.
+
+    The dual coefficients of all SVCs go into one dense (n_svcs, n_train) matrix, so
+    the weights come from a single product with the training vectors, in their dtype.
+    """
+    X_fit = np.asarray(X_fit)
+    dtype = np.result_type(X_fit.dtype, np.float32)
+    dual = np.zeros((len(svcs), len(X_fit)), dtype)
+    for row, svc in zip(dual, svcs, strict=True):
+        row[svc.support_] = np.ravel(svc.dual_coef_)
+    intercept = np.array([float(np.ravel(svc.intercept_)[0]) for svc in svcs])
+    return dual @ X_fit.astype(dtype, copy=False), intercept

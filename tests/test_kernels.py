@@ -73,3 +73,12 @@ def test_linearize_gives_the_same_decisions():
     chi2 = Pipeline([("kernel", PrecomputedKernel("chi2")),
                      ("classifier", SVC(kernel="precomputed"))]).fit(X, y)
     assert linearize(chi2) is chi2
+    # float32 codes (as the encoders give) keep float32 weights: no upcast at predict time.
+    ovr32 = Pipeline([("kernel", PrecomputedKernel("linear")),
+                      ("classifier", OneVsRestClassifier(SVC(kernel="precomputed", C=10)))])
+    ovr32.fit(X.astype(np.float32), y)
+    small32 = linearize(ovr32)
+    assert small32[-1].coef_.dtype == np.float32
+    np.testing.assert_allclose(small32.decision_function(X_new.astype(np.float32)),
+                               ovr32.decision_function(X_new.astype(np.float32)),
+                               rtol=1e-4, atol=1e-4)
