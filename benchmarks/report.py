@@ -21,7 +21,8 @@ MARKER = re.compile(r"(<!-- results: (?P<name>[\w.-]+) -->\n)(?P<body>.*?)(<!-- 
                     re.S)
 
 PRESET_COLUMNS = [
-    ("preset", "preset", "{}"), ("params", "params", "params"), ("split", "split", "{}"),
+    ("preset", "preset", "{}"), ("recipe", "recipe", "{}"), ("params", "params", "params"),
+    ("split", "split", "{}"),
     ("seed", "seed", "{}"), ("augmentation", "augmentation", "{}"),
     ("training images", "n_train", "{:,}"),
     ("mean per-class accuracy", "mean_class_accuracy", "pct"),
@@ -31,7 +32,7 @@ PRESET_COLUMNS = [
     ("extract+encode test s", "seconds.extract_encode_test", "{:.0f}"),
     ("predict s", "seconds.predict", "{:.0f}"), ("total s", "seconds.total", "{:.0f}"),
     ("predict ms / image", "predict_ms_per_image", "{}"), ("model MB", "model_mb", "{}"),
-    ("peak memory MB", "peak_memory_mb", "{:,}"),
+    ("peak memory MB", "peak_memory_mb", "{:,.0f}"),
 ]
 
 
@@ -56,7 +57,7 @@ def _format(value, fmt: str) -> str:
 
 
 def _columns(rows: list[dict]) -> list[tuple[str, str, str]]:
-    if "preset" in rows[0] and "mean_class_accuracy" in rows[0]:
+    if ("preset" in rows[0] or "recipe" in rows[0]) and "mean_class_accuracy" in rows[0]:
         present = [c for c in PRESET_COLUMNS if any(_get(r, c[1]) not in (None, {}) for r in rows)]
         return present
     keys = []
