@@ -13,6 +13,7 @@ and by VLFeat's PHOW recipe through cyvlfeat (``vl_phow`` + kd-tree quantisation
 see bench_vlfeat.py) when importable: images/s and images/s per core.
 
 Usage: python benchmarks/bench_scaling.py [--sizes 1000 2000 4000 8000] [--skip-sizes]
+       [--skip-throughput]
 """
 
 from __future__ import annotations
@@ -128,11 +129,13 @@ def main():
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--name", default="scaling")
     parser.add_argument("--skip-sizes", action="store_true")
+    parser.add_argument("--skip-throughput", action="store_true")
     args = parser.parse_args()
     require_dataset("caltech101")
     paths = sorted(str(p) for p in (DATASETS / "caltech101").glob("*/*.jpg"))
-    rows = throughput_rows(paths, [args.preset, "dsift-bovw-chi2svm"])
-    print("wrote", write_result("throughput", {"rows": rows}))
+    if not args.skip_throughput:
+        rows = throughput_rows(paths, [args.preset, "dsift-bovw-chi2svm"])
+        print("wrote", write_result("throughput", {"rows": rows}))
     if args.skip_sizes:
         return
     model = preset(args.preset, n_jobs=args.n_jobs)

@@ -107,25 +107,32 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         if X.n_dims != self.n_dims_in_ and (isinstance(X, DescriptorStream) or X.n_descriptors):
             raise ValueError(f"descriptors have {X.n_dims} dimensions, the encoder was fitted "
                              f"on {self.n_dims_in_}")
-        return np.vstack(self._map_images(X, self._encode_one))
+        # Rows are written as they arrive: no list of codes beside the output matrix.
+        codes = np.empty((len(X), self.n_features_out_), np.float32)
+        for i, code in enumerate(self._imap_images(X, self._encode_one)):
+            codes[i] = code
+        return codes
 
     def _map_images(self, X, func) -> list:
         """``func(one_image_descriptors, index)`` over every image, in parallel, in order."""
+        return list(self._imap_images(X, func))
+
+    def _imap_images(self, X, func):
+        """:meth:`_map_images` as a generator: results in order, as batches finish."""
         n_jobs = effective_n_jobs(self.n_jobs)
         # Workers handle one image at a time (a stream extracts it there and then), so the
         # batch size only trades scheduling overhead against load balance.
         size = max(1, min(64, math.ceil(len(X) / (4 * n_jobs))))
         if size >= len(X):  # one batch (a served request): no worker round trip
-            return _apply_each(func, X, 0)
+            yield from _apply_each(func, X, 0)
+            return
         jobs = (delayed(_apply_each)(func, X[start:start + size], start)
                 for start in range(0, len(X), size))
-        results = []
         with tqdm(total=len(X), disable=not self.verbose, unit="img",
                   desc=type(self).__name__) as bar:
             for out in Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs):
-                results.extend(out)
+                yield from out
                 bar.update(len(out))
-        return results
 
     def _encode_one(self, X: Descriptors, index: int = 0) -> np.ndarray:
         """The code of a one-image ``X``, shape (1, n_features_out_)."""
