@@ -61,11 +61,11 @@ def main():
     queries = X[:50_000]
     from sklearn.metrics import pairwise_distances_argmin
 
-    index = WordIndex(centers, X[50_000:], nearest_words(X[50_000:], centers)[0][:, 0])
+    word_index = WordIndex(centers, X[50_000:], nearest_words(X[50_000:], centers)[0][:, 0])
     methods = {"imgrec nearest_words (blocked float32 product)":
                lambda: nearest_words(queries, centers),
-               f"imgrec WordIndex (approximate, {index.mean_candidates:.0f} candidates)":
-               lambda: index.query(queries),
+               f"imgrec WordIndex (approximate, {word_index.mean_candidates:.0f} candidates)":
+               lambda: word_index.query(queries),
                "scikit-learn pairwise_distances_argmin":
                lambda: pairwise_distances_argmin(queries, centers)}
     if "faiss" in algorithms:
