@@ -112,16 +112,16 @@ def _describe_size(image: np.ndarray, size: int, step: int, xs: np.ndarray, ys: 
     kernel = _triangle(size)
     x0 = int(np.floor(xs[0] - 1.5 * size))
     y0 = int(np.floor(ys[0] - 1.5 * size))
-    grid = (ys.size, xs.size, step, x0, y0)
-    keep = np.ones((ys.size, xs.size), bool)
+    shape = (ys.size, xs.size)
+    keep = np.ones(shape, bool)
     if contrast_threshold is not None:
         # The window-weighted sum of the bins over the window's weight: mean gradient.
         pooled = cv2.sepFilter2D(mag, cv2.CV_32F, kernel, kernel, borderType=cv2.BORDER_CONSTANT)
-        bins = _grid_view(pooled, size, step, x0, y0, grid[:2])
+        bins = _grid_view(pooled, size, step, x0, y0, shape)
         contrast = np.einsum("rcij,ij->rc", bins, _WINDOW)
         keep = contrast >= contrast_threshold * _WINDOW.sum()
     pooled = cv2.sepFilter2D(planes, cv2.CV_32F, kernel, kernel, borderType=cv2.BORDER_CONSTANT)
-    view = _grid_view(pooled, size, step, x0, y0, grid[:2])
+    view = _grid_view(pooled, size, step, x0, y0, shape)
     raw = view[keep] if not keep.all() else view.reshape(-1, *view.shape[2:])
     return keep, raw.reshape(len(raw), N_BINS * N_BINS * N_ORIENTATIONS)
 
