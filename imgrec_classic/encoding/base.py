@@ -139,13 +139,13 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         out = np.zeros((1, self.n_features_out_), np.float32)
         values = descriptor_values(X)
         if len(values):  # else no descriptors, nothing to pool: an all-zero code
-            values, positions, cells = self._by_cell(values, X.positions)
-            state = self._prepare(self._features(values, positions))
-            out[0] = self._normalize_cells(self._pool_pyramid(state, cells))
+            # Projected first: the sort by cell then moves the shorter vectors.
+            features, cells = self._by_cell(self._features(values, X.positions), X.positions)
+            out[0] = self._normalize_cells(self._pool_pyramid(self._prepare(features), cells))
         return out
 
     def _by_cell(self, values, positions):
-        """Descriptors sorted by finest pyramid cell, and each cell's rows.
+        """Rows of ``values`` sorted by finest pyramid cell, and each cell's rows.
 
         Pools are sums over descriptors, so when every level divides the finest one
         only the finest cells are pooled (contiguous slices after the sort, no
@@ -154,13 +154,13 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         """
         finest = max(self.pyramid_)
         if any(finest % n for n in self.pyramid_):
-            return values, positions, pyramid_cells(positions, self.pyramid_)
+            return values, pyramid_cells(positions, self.pyramid_)
         xy = np.minimum((positions * finest).astype(np.int64), finest - 1)
         cell = xy[:, 1] * finest + xy[:, 0]
         order = np.argsort(cell, kind="stable")
         bounds = np.concatenate([[0], np.cumsum(np.bincount(cell, minlength=finest ** 2))])
         slices = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-        return values[order], positions[order], slices
+        return values[order], slices
 
     def _pool_pyramid(self, state, cells: list) -> np.ndarray:
         """Pooled vectors of every pyramid cell, shape (n_cells, pool_size)."""
@@ -196,8 +196,9 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
             return values
         # PCA keeps float64 parameters; a float32 product is 4x faster on many descriptors.
         components = self.pca_.components_.T.astype(np.float32)
-        offset = (self.pca_.mean_ @ self.pca_.components_.T).astype(np.float32)
-        return values @ components - offset
+        projected = values @ components
+        projected -= (self.pca_.mean_ @ self.pca_.components_.T).astype(np.float32)
+        return projected
 
     def _levels(self, cells: np.ndarray) -> list[np.ndarray]:
         """Split the (n_cells, cell_size) array into one block per pyramid level."""

@@ -138,10 +138,9 @@ class BagOfVisualWords(BaseEncoder):
         return np.unique(self.vocabulary_.predict(X)) if X.n_descriptors else np.zeros(0, int)
 
     def _prepare(self, values):
-        k = 1 if self.assignment == "hard" else min(self.n_neighbors, self.n_words)
-        words, d2 = self.vocabulary_.kneighbors(values, k)
         if self.assignment == "hard":
-            return words, None
+            return self.vocabulary_.kneighbors(values, return_distance=False), None
+        words, d2 = self.vocabulary_.kneighbors(values, min(self.n_neighbors, self.n_words))
         weights = np.exp(-(d2 - d2[:, :1]) / (2 * self.sigma_ ** 2))  # shift: no underflow
         return words, weights / weights.sum(axis=1, keepdims=True)
 

@@ -18,7 +18,8 @@ def product_weights(centers: np.ndarray) -> np.ndarray:
     return np.vstack([-2 * centers.T, np.einsum("ij,ij->i", centers, centers)[None]])
 
 
-def search_product(values: np.ndarray, weights: np.ndarray, n_neighbors: int = 1):
+def search_product(values: np.ndarray, weights: np.ndarray, n_neighbors: int = 1,
+                   return_distance: bool = True):
     """Nearest centres of each row given :func:`product_weights`, see :func:`nearest_words`."""
     n, n_dims = values.shape
     block = np.ones((min(n, CHUNK), n_dims + 1), np.float32)
@@ -33,13 +34,15 @@ def search_product(values: np.ndarray, weights: np.ndarray, n_neighbors: int = 1
         else:
             idx = np.argpartition(d2, n_neighbors - 1, axis=1)[:, :n_neighbors]
             idx = np.take_along_axis(idx, np.take_along_axis(d2, idx, 1).argsort(1), 1)
-        part = np.take_along_axis(d2, idx, 1) + np.einsum("ij,ij->i", rows, rows)[:, None]
         indices[start:start + CHUNK] = idx
-        distances[start:start + CHUNK] = np.maximum(part, 0)
-    return indices, distances
+        if return_distance:  # hard assignment needs no distances: skip a third of the work
+            part = np.take_along_axis(d2, idx, 1) + np.einsum("ij,ij->i", rows, rows)[:, None]
+            distances[start:start + CHUNK] = np.maximum(part, 0)
+    return (indices, distances) if return_distance else indices
 
 
-def nearest_words(values: np.ndarray, centers: np.ndarray, n_neighbors: int = 1):
+def nearest_words(values: np.ndarray, centers: np.ndarray, n_neighbors: int = 1,
+                  return_distance: bool = True):
     """Indices and squared distances of the ``n_neighbors`` nearest centres of each row.
 
     Distances come from one float32 matrix product per chunk of rows, so memory
@@ -49,7 +52,8 @@ def nearest_words(values: np.ndarray, centers: np.ndarray, n_neighbors: int = 1)
     -------
     indices : ndarray of shape (n, n_neighbors), int64
     sq_distances : ndarray of shape (n, n_neighbors), float32
-        Sorted nearest first.
+        Sorted nearest first; only with ``return_distance=True`` (else the
+        indices alone are returned, as scikit-learn's ``kneighbors`` does).
 
     Examples
     --------
@@ -59,4 +63,4 @@ def nearest_words(values: np.ndarray, centers: np.ndarray, n_neighbors: int = 1)
     >>> idx.ravel().tolist(), d2.ravel().tolist()
     ([0, 1], [1.0, 2.0])
     """
-    return search_product(values, product_weights(centers), n_neighbors)
+    return search_product(values, product_weights(centers), n_neighbors, return_distance)

@@ -9,7 +9,6 @@ from scipy import sparse
 
 from ..utils._param_validation import Interval, StrOptions
 from .base import BaseEncoder, l2_normalize, power_normalize
-from .nearest import nearest_words
 
 __all__ = ["VLAD"]
 
@@ -95,7 +94,7 @@ class VLAD(BaseEncoder):
         return self.n_words * self.vocabulary_.cluster_centers_.shape[1]
 
     def _prepare(self, values):
-        return values, nearest_words(values, self.vocabulary_.cluster_centers_)[0][:, 0]
+        return values, self.vocabulary_.predict(values)
 
     def _pool(self, state, rows):
         values, words = state

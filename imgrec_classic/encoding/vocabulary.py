@@ -135,20 +135,21 @@ class Vocabulary(BaseEstimator):
                                     random_state=seed)
         return model.fit(sample).cluster_centers_
 
-    def kneighbors(self, X, n_neighbors: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    def kneighbors(self, X, n_neighbors: int = 1, return_distance: bool = True):
         """The ``n_neighbors`` nearest words of each descriptor, nearest first.
 
         Returns
         -------
         indices : ndarray of shape (n, n_neighbors), int64
         sq_distances : ndarray of shape (n, n_neighbors), float32
+            Only with ``return_distance=True``.
         """
         check_is_fitted(self)
         values = descriptor_values(X)
         if getattr(self, "index_", None) is not None:
-            return self.index_.query(values, n_neighbors)
-        return nearest_words(values, self.cluster_centers_, n_neighbors)
+            return self.index_.query(values, n_neighbors, return_distance)
+        return nearest_words(values, self.cluster_centers_, n_neighbors, return_distance)
 
     def predict(self, X) -> np.ndarray:
         """Index of the nearest word of each descriptor, shape (n,)."""
-        return self.kneighbors(X)[0][:, 0]
+        return self.kneighbors(X, return_distance=False)[:, 0]

@@ -76,9 +76,9 @@ class WordIndex:
         return np.union1d(own, by_count[:covered])
 
     def _groups(self, values: np.ndarray) -> np.ndarray:
-        return search_product(values, self._group_weights, 1)[0][:, 0]
+        return search_product(values, self._group_weights, 1, return_distance=False)[:, 0]
 
-    def query(self, values: np.ndarray, n_neighbors: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    def query(self, values: np.ndarray, n_neighbors: int = 1, return_distance: bool = True):
         """Approximate nearest words, as :func:`~imgrec_classic.encoding.nearest_words`.
 
         A cell with fewer candidates than ``n_neighbors`` pads with its farthest
@@ -89,19 +89,19 @@ class WordIndex:
         order = np.argsort(groups, kind="stable")
         bounds = np.searchsorted(groups[order], np.arange(len(self.candidates) + 1))
         indices = np.empty((len(values), n_neighbors), np.int64)
-        distances = np.empty((len(values), n_neighbors), np.float32)
+        distances = np.empty((len(values), n_neighbors), np.float32) if return_distance else None
         for g, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
             if lo == hi:
                 continue
             rows = order[lo:hi]
             k = min(n_neighbors, len(self.candidates[g]))
-            idx, d2 = search_product(values[rows], self._weights[g], k)
-            if k < n_neighbors:
-                pad = ((0, 0), (0, n_neighbors - k))
-                idx, d2 = np.pad(idx, pad, mode="edge"), np.pad(d2, pad, mode="edge")
-            indices[rows] = self.candidates[g][idx]
-            distances[rows] = d2
-        return indices, distances
+            found = search_product(values[rows], self._weights[g], k, return_distance)
+            idx, d2 = found if return_distance else (found, None)
+            pad = ((0, 0), (0, n_neighbors - k))
+            indices[rows] = self.candidates[g][np.pad(idx, pad, mode="edge")]
+            if return_distance:
+                distances[rows] = np.pad(d2, pad, mode="edge")
+        return (indices, distances) if return_distance else indices
 
     @property
     def mean_candidates(self) -> float:

@@ -66,3 +66,16 @@ def test_faiss_option_names_the_extra(descriptors):
     else:
         vocab = Vocabulary(n_words=3, algorithm="faiss", random_state=0).fit(descriptors)
         assert vocab.cluster_centers_.shape == (3, 8)
+
+
+@pytest.mark.parametrize("search", ["exact", "approximate"])
+def test_indices_alone_equal_those_returned_with_distances(rng, search):
+    X = rng.random((3000, 8), dtype=np.float32)
+    vocab = Vocabulary(n_words=30, search=search, random_state=0).fit(X)
+    for k in (1, 3):
+        idx, _ = vocab.kneighbors(X, k)
+        np.testing.assert_array_equal(vocab.kneighbors(X, k, return_distance=False), idx)
+    np.testing.assert_array_equal(vocab.predict(X), idx[:, 0])
+    np.testing.assert_array_equal(nearest_words(X, vocab.cluster_centers_,
+                                                return_distance=False)[:, 0],
+                                  nearest_words(X, vocab.cluster_centers_)[0][:, 0])
