@@ -97,10 +97,13 @@ class WordIndex:
             k = min(n_neighbors, len(self.candidates[g]))
             found = search_product(values[rows], self._weights[g], k, return_distance)
             idx, d2 = found if return_distance else (found, None)
-            pad = ((0, 0), (0, n_neighbors - k))
-            indices[rows] = self.candidates[g][np.pad(idx, pad, mode="edge")]
+            if k < n_neighbors:
+                pad = ((0, 0), (0, n_neighbors - k))
+                idx = np.pad(idx, pad, mode="edge")
+                d2 = None if d2 is None else np.pad(d2, pad, mode="edge")
+            indices[rows] = self.candidates[g][idx]
             if return_distance:
-                distances[rows] = np.pad(d2, pad, mode="edge")
+                distances[rows] = d2
         return (indices, distances) if return_distance else indices
 
     @property
