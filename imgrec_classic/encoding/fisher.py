@@ -113,17 +113,21 @@ class FisherVector(BaseEncoder):
         return 2 * self.n_components * self._means.shape[1]
 
     def _prepare(self, values):
-        x_x2 = np.hstack([values, values * values])
-        q, _ = gmm_log_posteriors(x_x2, self.gmm_.weights_, self.gmm_.means_,
+        # Rows [1, x, x^2]: one product per cell then gives every raw statistic at once.
+        n, d = values.shape
+        stats = np.empty((n, 1 + 2 * d), np.float32)
+        stats[:, 0] = 1
+        stats[:, 1:1 + d] = values
+        np.multiply(values, values, out=stats[:, 1 + d:])
+        q, _ = gmm_log_posteriors(stats[:, 1:], self.gmm_.weights_, self.gmm_.means_,
                                   self.gmm_.covariances_)
-        return x_x2, q
+        return stats, q
 
     def _pool(self, state, rows):
         # Raw statistics [sum q | sum q x | sum q x^2]: additive, so coarse pyramid
         # cells are sums of fine ones; the gradients come in _normalize_cells.
-        x_x2, q = state
-        q = q[rows]
-        return np.hstack([q.sum(axis=0)[:, None], q.T @ x_x2[rows]]).ravel()
+        stats, q = state
+        return (q[rows].T @ stats[rows]).ravel()
 
     def _normalize_cells(self, cells):
         k, d = self._means.shape
