@@ -112,7 +112,7 @@ def main():
         predicted = head.predict(test_codes)
         times["predict"] = time.perf_counter() - t
         times["total"] = time.perf_counter() - start
-    row = {"method": "OpenCV SIFT grid + BOWKMeansTrainer + BOWImgDescriptorExtractor",
+    row = {"recipe": "OpenCV SIFT grid + BOWKMeansTrainer + BOWImgDescriptorExtractor",
            "split": args.split, "seed": args.seed,
            "mean_class_accuracy": mean_class_accuracy(y_test, predicted),
            "seconds": {k: round(v, 1) for k, v in times.items()},
