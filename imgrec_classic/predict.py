@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 from sklearn.pipeline import Pipeline
+from sklearn.svm._base import BaseSVC
 
-__all__ = ["predict_with_scores", "predict_top_k"]
+__all__ = ["ovr_decision_from_ovo", "predict_with_scores", "predict_top_k"]
 
 
 def predict_with_scores(model, X):
@@ -27,6 +30,8 @@ def predict_with_scores(model, X):
     classes = getattr(final, "classes_", None)
     if classes is None:
         return y_pred, None, None
+    if _is_ovo_svc(final):
+        return y_pred, ovr_decision_from_ovo(final, X), "decision"
     for method, kind in (("predict_proba", "probability"), ("decision_function", "decision")):
         if hasattr(final, method):
             scores = np.asarray(getattr(final, method)(X), dtype=float)
@@ -34,6 +39,37 @@ def predict_with_scores(model, X):
                 scores = np.column_stack([-scores, scores])
             return y_pred, scores, kind
     return y_pred, None, None
+
+
+def _is_ovo_svc(estimator) -> bool:
+    # Without probabilities (``predict_proba`` would be preferred, as below).
+    return (isinstance(estimator, BaseSVC) and not hasattr(estimator, "predict_proba")
+            and estimator.decision_function_shape == "ovr" and len(estimator.classes_) > 2)
+
+
+def ovr_decision_from_ovo(svc, X) -> np.ndarray:
+    """``svc.decision_function(X)`` of a multi-class libsvm SVC, without the Python loop.
+
+    scikit-learn turns the ``n (n - 1) / 2`` one-vs-one values into one-vs-rest
+    scores (votes plus bounded summed confidences) in a Python loop over class
+    pairs: about 200 ms per call with 102 classes, ten times the SVM itself. The
+    same arithmetic as weighted bincounts gives the same values.
+    """
+    ovo = copy.copy(svc)  # shallow: shares the fitted arrays, changes one setting
+    ovo.decision_function_shape = "ovo"
+    dec = ovo.decision_function(X)
+    n_samples, n = len(dec), len(svc.classes_)
+    first, second = np.triu_indices(n, 1)  # libsvm's pair order: (0, 1), (0, 2), ...
+    offset = n * np.arange(n_samples)[:, None]  # one bincount for all samples
+
+    def per_class(index, weights=None):
+        index = np.broadcast_to(index + offset, dec.shape).ravel()
+        total = np.bincount(index, weights=weights, minlength=n_samples * n)
+        return total.reshape(n_samples, n)
+
+    votes = per_class(np.where(dec >= 0, first, second))
+    confidence = per_class(first, dec.ravel()) - per_class(second, dec.ravel())
+    return votes + confidence / (3 * (np.abs(confidence) + 1))
 
 
 def predict_top_k(model, X, k: int = 5) -> list[dict]:
