@@ -110,6 +110,7 @@ def batch_throughput(model_path: Path) -> float:
         if "n_jobs" in step.get_params():
             step.set_params(n_jobs=2)
     images = X_test[:200]
+    model.predict(images[200:208])  # start the workers: not part of the throughput
     start = time.perf_counter()
     model.predict(images)
     return len(images) / (time.perf_counter() - start)

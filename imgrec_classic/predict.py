@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.pipeline import Pipeline
 from sklearn.svm._base import BaseSVC
 
@@ -26,6 +27,11 @@ def predict_with_scores(model, X):
     final = model
     if isinstance(model, Pipeline) and len(model) > 1:
         X, final = model[:-1].transform(X), model[-1]
+    if isinstance(final, LinearClassifierMixin) and len(final.classes_) > 2:
+        # Its predict is the argmax of decision_function: one pass over the weights,
+        # not two (they are most of a linearised model's size).
+        scores = np.asarray(final.decision_function(X), dtype=float)
+        return final.classes_[scores.argmax(axis=1)], scores, "decision"
     y_pred = final.predict(X)
     classes = getattr(final, "classes_", None)
     if classes is None:

@@ -30,3 +30,14 @@ def test_scores_of_an_svc_are_its_decision_function(problem):
     top = predict_top_k(svc, X[:1], k=3)[0]
     assert kind == "decision" and len(top["top"]) == 3
     assert top["top"][0]["label"] == str(svc.classes_[scores[0].argmax()])
+
+
+def test_linear_models_score_once_and_predict_as_their_own_predict(problem):
+    from sklearn.svm import LinearSVC
+
+    X, y = problem
+    linear = LinearSVC().fit(X, y)
+    y_pred, scores, kind = predict_with_scores(linear, X)
+    np.testing.assert_array_equal(y_pred, linear.predict(X))
+    np.testing.assert_allclose(scores, linear.decision_function(X))
+    assert kind == "decision"
