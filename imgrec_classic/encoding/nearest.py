@@ -24,7 +24,7 @@ def search_product(values: np.ndarray, weights: np.ndarray, n_neighbors: int = 1
     n, n_dims = values.shape
     block = np.ones((min(n, CHUNK), n_dims + 1), np.float32)
     indices = np.empty((n, n_neighbors), np.int64)
-    distances = np.empty((n, n_neighbors), np.float32)
+    distances = np.empty((n, n_neighbors), np.float32) if return_distance else None
     for start in range(0, n, CHUNK):
         rows = values[start:start + CHUNK]
         block[:len(rows), :n_dims] = rows
