@@ -7,8 +7,8 @@ and wall time. Peak memory beyond the output matrix should stay flat and time
 should grow linearly.
 
 Throughput (``throughput.json``): 200 Caltech-101 images resized to 300x300,
-extracted and encoded with 1 and 2 workers by the Fisher-vector and PHOW presets
-(joblib's processes, and a dask.distributed LocalCluster for the Fisher-vector preset),
+extracted and encoded with 1 and 2 workers by the best preset (``--preset``) and PHOW
+(joblib's processes, and a dask.distributed LocalCluster for the best preset),
 and by VLFeat's PHOW recipe through cyvlfeat (``vl_phow`` + kd-tree quantisation,
 see bench_vlfeat.py) when importable: images/s and images/s per core.
 
@@ -31,21 +31,28 @@ from imgrec_classic.io import read_image
 from imgrec_classic.pipelines import preset
 
 
+def front(name: str, n_jobs: int = 1):
+    """The preset's steps before its kernel or classifier: extraction and encoding."""
+    model = preset(name, n_jobs=n_jobs)
+    names = [step for step, _ in model.steps]
+    return model[:min(names.index(s) for s in ("kernel", "classifier") if s in names)]
+
+
+def set_n_jobs(model, n_jobs: int):
+    return model.set_params(**{k: n_jobs for k in model.get_params() if k.endswith("n_jobs")})
+
+
 def throughput_rows(paths, presets, n_images=200):
     images = [cv2.resize(read_image(p), (300, 300), interpolation=cv2.INTER_AREA)
               for p in paths[::len(paths) // n_images][:n_images]]
     rows = []
     for name in presets:
-        model = preset(name)
-        features, encoder = model.named_steps["features"], model.named_steps["encoding"]
-        encoder.fit(features.fit_transform(images))
+        model = front(name).fit(images)
         for n_jobs in (1, 2):
-            features.set_params(n_jobs=n_jobs)
-            encoder.set_params(n_jobs=n_jobs)
-            encoder.transform(features.transform(images[:8]))  # start the workers
+            set_n_jobs(model, n_jobs).transform(images[:8])  # start the workers
             start = time.perf_counter()
             with threadpool_limits(1):  # one worker means one core: no BLAS threads either
-                encoder.transform(features.transform(images))
+                model.transform(images)
             rows.append(_rate(f"imgrec {name}", n_jobs, len(images),
                               time.perf_counter() - start))
     try:
@@ -72,9 +79,7 @@ def dask_rows(images, name):
     from dask.distributed import Client, LocalCluster
     from joblib import parallel_config
 
-    model = preset(name, n_jobs=-1)
-    features, encoder = model.named_steps["features"], model.named_steps["encoding"]
-    encoder.fit(features.fit_transform(images))
+    model = front(name, n_jobs=-1).fit(images)
     default_env = dask.config.get("distributed.nanny.pre-spawn-environ")
     rows = []
     for label, env in [("default worker environment", default_env),
@@ -83,9 +88,9 @@ def dask_rows(images, name):
         with (dask.config.set({"distributed.nanny.pre-spawn-environ": env}),
               LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster,
               Client(cluster), parallel_config(backend="dask")):
-            encoder.transform(features.transform(images[:8]))  # ship the model once
+            model.transform(images[:8])  # ship the model once
             start = time.perf_counter()
-            encoder.transform(features.transform(images))
+            model.transform(images)
             rows.append(_rate(f"imgrec {name}, dask LocalCluster, {label}", 2, len(images),
                               time.perf_counter() - start))
     return rows
@@ -136,7 +141,7 @@ def _rate(method, n_jobs, n_images, seconds):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 4000, 8000])
-    parser.add_argument("--preset", default="dsift-fisher-svm")
+    parser.add_argument("--preset", default="dsift-fisher-hog-color-svm")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--name", default="scaling")
     parser.add_argument("--skip-sizes", action="store_true")
@@ -149,15 +154,13 @@ def main():
         print("wrote", write_result("throughput", {"rows": rows}))
     if args.skip_sizes:
         return
-    model = preset(args.preset, n_jobs=args.n_jobs)
-    features, encoder = model.named_steps["features"], model.named_steps["encoding"]
-    encoder.fit(features.fit_transform(paths[:1000]))
+    model = front(args.preset, n_jobs=args.n_jobs).fit(paths[:1000])
     rows = []
     for size in args.sizes:
         images = (paths * (size // len(paths) + 1))[:size]
         with PeakMemory() as memory:
             start = time.perf_counter()
-            codes = encoder.transform(features.transform(images))
+            codes = model.transform(images)
             seconds = time.perf_counter() - start
         output_mb = codes.nbytes / 2**20
         rows.append({"images": size, "seconds": round(seconds, 1),

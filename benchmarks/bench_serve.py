@@ -1,7 +1,7 @@
 """Serving: latency and throughput of `imgrec serve` under load, and batch throughput.
 
-Two models trained on the Caltech-101 30-train split: HOG + SVM, and the best preset
-(Fisher vectors), each linearised (kernels.linearize) and saved as `imgrec train`
+Models trained on the Caltech-101 30-train split: HOG + SVM, the best preset
+(Fisher vectors + HOG + colour) and its Fisher vectors alone, each linearised (kernels.linearize) and saved as `imgrec train`
 does; they are cached in benchmarks/models/. For each, `imgrec serve` runs in its own
 process (one uvicorn worker) on 127.0.0.1 and a bounded load generator posts
 256x256 JPEGs of test images: first one request at a time (latency p50/p99), then
@@ -32,7 +32,9 @@ from imgrec_classic.kernels import linearize
 from imgrec_classic.persistence import load_model, save_model
 from imgrec_classic.pipelines import preset
 
-MODELS = {"hog-svm": "HOG + SVM", "dsift-fisher-svm": "best Caltech-101 preset (Fisher vectors)"}
+MODELS = {"hog-svm": "HOG + SVM",
+          "dsift-fisher-hog-color-svm": "best Caltech-101 preset (Fisher vectors + HOG + colour)",
+          "dsift-fisher-svm": "Fisher vectors alone"}
 
 
 def trained_model(name: str) -> Path:

@@ -18,6 +18,7 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import SVC
 
+from .compose import ChunkedFeatureUnion
 from .encoding import VLAD, BagOfVisualWords, FisherVector, Hellinger, PowerNormalizer
 from .features import HOG, ORB, SIFT, ColorHistogram, DenseSIFT
 from .kernels import PrecomputedKernel
@@ -92,7 +93,7 @@ def _dsift_fisher_color_svm():
     # beside Hellinger-mapped HSV histograms of 2x2 cells, one linear SVM on both.
     color = Pipeline([("features", ColorHistogram(bins=(16, 4, 4), grid=(2, 2), max_side=480)),
                       ("map", Hellinger())])
-    return [("features", FeatureUnion([("sift", Pipeline(_fisher())), ("color", color)])),
+    return [("features", ChunkedFeatureUnion([("sift", Pipeline(_fisher())), ("color", color)])),
             *_linear_svm(C=10)]
 
 
@@ -107,9 +108,9 @@ def _dsift_fisher_hog_color_svm():
                     ("map", Hellinger())])
     color = Pipeline([("features", ColorHistogram(bins=(8, 4, 4), grid=(4, 4), max_side=480)),
                       ("map", Hellinger())])
-    union = FeatureUnion([("sift", Pipeline(_fisher())), ("hog", hog), ("color", color)],
-                         transformer_weights={"sift": 1.0, "hog": 0.3 ** 0.5,
-                                              "color": 0.05 ** 0.5})
+    union = ChunkedFeatureUnion([("sift", Pipeline(_fisher())), ("hog", hog), ("color", color)],
+                                transformer_weights={"sift": 1.0, "hog": 0.3 ** 0.5,
+                                                     "color": 0.05 ** 0.5})
     return [("features", union), *_linear_svm(C=10)]
 
 
