@@ -1,8 +1,9 @@
 """Serving: latency and throughput of `imgrec serve` under load, and batch throughput.
 
 Models trained on the Caltech-101 30-train split: HOG + SVM, the best preset
-(Fisher vectors + HOG + colour) and its Fisher vectors alone, each linearised (kernels.linearize) and saved as `imgrec train`
-does; they are cached in benchmarks/models/. For each, `imgrec serve` runs in its own
+(Fisher vectors + HOG + colour) and its Fisher vectors alone, each linearised
+(kernels.linearize) and saved as `imgrec train` does; they are cached in
+benchmarks/models/. For each, `imgrec serve` runs in its own
 process (one uvicorn worker) on 127.0.0.1 and a bounded load generator posts
 256x256 JPEGs of test images: first one request at a time (latency p50/p99), then
 ``--concurrency`` clients for ``--seconds`` (requests/s, errors). Batch throughput

@@ -1,8 +1,9 @@
 """Feature extractors: scikit-learn transformers from images to descriptors.
 
 Local extractors (:class:`SIFT`, :class:`DenseSIFT`, :class:`ORB`,
-:class:`AKAZE`) return :class:`~imgrec_classic.Descriptors`, many vectors per
-image. Global ones (:class:`HOG`, :class:`LBP`, :class:`ColorHistogram`)
+:class:`AKAZE`, :class:`LocalColorStatistics`) return
+:class:`~imgrec_classic.Descriptors`, many vectors per image. Global ones
+(:class:`HOG`, :class:`LBP`, :class:`ColorHistogram`)
 return an array of shape (n_images, n_features).
 
 SURF is not offered: it is patented and no PyPI build of OpenCV includes it.
@@ -15,11 +16,13 @@ from .color import ColorHistogram
 from .dense_sift import DenseSIFT, dense_sift
 from .hog import HOG, hog_image
 from .lbp import LBP
+from .local_color import LocalColorStatistics, local_color_statistics
 from .orb import ORB
 from .sift import SIFT, root_sift
 
 __all__ = ["AKAZE", "HOG", "LBP", "ORB", "SIFT", "ColorHistogram", "DenseSIFT",
-           "dense_sift", "hog_image", "root_sift"]
+           "LocalColorStatistics", "dense_sift", "hog_image", "local_color_statistics",
+           "root_sift"]
 
 
 def __getattr__(name):
