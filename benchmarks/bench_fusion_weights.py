@@ -20,6 +20,7 @@ import argparse
 import itertools
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 from _common import write_result
@@ -71,6 +72,12 @@ def run_split(data, args, meta):
     """Rows of one split: the Fisher vectors alone, then every weighting of the grid."""
     X_train, y_train, X_test, y_test = data
     kernels, seconds = branch_kernels(X_train, y_train, X_test, args.n_jobs)
+    if args.save_kernels:  # for trying other combinations later without re-extracting
+        args.save_kernels.mkdir(parents=True, exist_ok=True)
+        np.savez(args.save_kernels / f"{meta['dataset']}_seed{meta['seed']}.npz",
+                 y_train=y_train, y_test=y_test,
+                 **{f"{b}_{part}": k for b, ks in kernels.items()
+                    for part, k in zip(("train", "test"), ks, strict=True)})
     grid = [{"sift": 1.0}] + [{"sift": 1.0, "hog": h, "color": c}
                               for h, c in itertools.product(args.hog, args.color)]
     scores = Parallel(n_jobs=args.n_jobs)(
@@ -91,6 +98,8 @@ def main():
     parser.add_argument("--C", type=float, default=10)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--name", default=None)
+    parser.add_argument("--save-kernels", type=Path, default=None,
+                        help="folder for each split's branch kernels (.npz)")
     args = parser.parse_args()
     rows, seconds = [], []
     for seed in args.seeds:
