@@ -13,11 +13,13 @@ from imgrec_classic.features import (
     SIFT,
     ColorHistogram,
     DenseSIFT,
+    LocalColorStatistics,
 )
 from imgrec_classic.io import ImageDecodeError
 from imgrec_classic.utils.estimator_checks import assert_same_output, image_estimator_checks
 
-LOCAL = [SIFT(), DenseSIFT(step=8), ORB(), AKAZE(), AKAZE(descriptor_type="kaze")]
+LOCAL = [SIFT(), DenseSIFT(step=8), ORB(), AKAZE(), AKAZE(descriptor_type="kaze"),
+         LocalColorStatistics(step=8)]
 GLOBAL = [HOG(), LBP(), ColorHistogram(grid=(2, 2))]
 ALL = LOCAL + GLOBAL
 
