@@ -25,8 +25,12 @@ class ChunkedFeatureUnion(FeatureUnion):
     Parameters
     ----------
     transformer_list : list of (str, transformer)
-    chunk_size : int, default=256
-        Images per chunk.
+    chunk_size : int, default=1024
+        Images per chunk. Each chunk ends with a parallel section whose workers
+        finish unevenly, so small chunks cost time (with 256-image chunks the
+        fusion preset's Caltech-101 run took 467 s, against 436 s with
+        scikit-learn's union); 1,024 Fisher vectors of 0.8 MB are the memory
+        this default spends.
     n_jobs : int, default=None
         Not used by ``transform`` (branches carry their own parallelism); passed to
         scikit-learn's ``fit``.
@@ -47,7 +51,7 @@ class ChunkedFeatureUnion(FeatureUnion):
     [[0.0, 0.0], [1.0, 10.0], [2.0, 40.0]]
     """
 
-    def __init__(self, transformer_list, *, chunk_size=256, n_jobs=None,
+    def __init__(self, transformer_list, *, chunk_size=1024, n_jobs=None,
                  transformer_weights=None, verbose=False, verbose_feature_names_out=True):
         super().__init__(transformer_list, n_jobs=n_jobs,
                          transformer_weights=transformer_weights, verbose=verbose,
