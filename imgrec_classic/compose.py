@@ -60,6 +60,7 @@ class ChunkedFeatureUnion(FeatureUnion):
 
     def fit_transform(self, X, y=None, **params):
         """Fit every branch, then transform ``X`` chunk by chunk."""
+        X = _sized(X)
         return self.fit(X, y, **params).transform(X)
 
     def transform(self, X):
@@ -73,7 +74,8 @@ class ChunkedFeatureUnion(FeatureUnion):
         -------
         ndarray of shape (n_images, sum of the branches' widths)
         """
-        check_is_fitted(self, "transformer_list")
+        check_is_fitted(self)
+        X = _sized(X)
         if not isinstance(self.chunk_size, Integral) or self.chunk_size < 1:
             raise ValueError(f"chunk_size must be a positive int, got {self.chunk_size!r}")
         n = len(X)
@@ -97,3 +99,8 @@ class ChunkedFeatureUnion(FeatureUnion):
             part = np.asarray(branch.transform(X))
             parts.append(part * weights[name] if weights.get(name, 1) != 1 else part)
         return np.hstack(parts)
+
+
+def _sized(X):
+    """``X`` itself when it has a length, else its items in a list (generators are read once)."""
+    return X if hasattr(X, "__len__") else list(X)

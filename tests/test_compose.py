@@ -55,3 +55,17 @@ def test_dropped_branch_is_skipped():
     X = np.random.default_rng(1).normal(size=(6, 3))
     union = ChunkedFeatureUnion([("a", StandardScaler()), ("b", "drop")], chunk_size=4)
     assert union.fit_transform(X).shape == (6, 3)
+
+
+def test_generator_input_is_read_once_for_fit_and_transform():
+    X = np.random.default_rng(2).normal(size=(9, 2))
+    expected = ChunkedFeatureUnion(_branches(), chunk_size=4).fit_transform(X)
+    got = ChunkedFeatureUnion(_branches(), chunk_size=4).fit_transform(row for row in X)
+    np.testing.assert_allclose(got, expected)
+
+
+def test_transform_before_fit_is_an_error():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        ChunkedFeatureUnion(_branches()).transform(np.ones((2, 2)))
