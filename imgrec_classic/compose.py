@@ -79,26 +79,36 @@ class ChunkedFeatureUnion(FeatureUnion):
         if not isinstance(self.chunk_size, Integral) or self.chunk_size < 1:
             raise ValueError(f"chunk_size must be a positive int, got {self.chunk_size!r}")
         n = len(X)
+        if n == 0:
+            raise ValueError("X holds no images")
         out = None
         for start in tqdm(range(0, n, self.chunk_size), disable=not self.verbose,
                           desc=type(self).__name__, unit="chunk"):
-            part = self._transform_chunk(X[start:start + self.chunk_size])
-            if out is None:
-                out = np.empty((n, part.shape[1]), part.dtype)
-            out[start:start + len(part)] = part
-        if out is None:
-            raise ValueError("X holds no images")
+            chunk = X[start:start + self.chunk_size]
+            rows = slice(start, start + len(chunk))
+            if out is None:  # the first chunk tells the width and type of the output
+                parts = list(self._branch_outputs(chunk))
+                out = np.empty((n, sum(p.shape[1] for _, p in parts)),
+                               np.result_type(*(p for _, p in parts), *(w for w, _ in parts)))
+                self._write(out, rows, parts)
+            else:  # each branch's chunk goes straight into place: no stacked copy
+                self._write(out, rows, self._branch_outputs(chunk))
         return out
 
-    def _transform_chunk(self, X) -> np.ndarray:
+    def _branch_outputs(self, X):
+        """(weight, output) of each branch on ``X``, one branch at a time."""
         weights = self.transformer_weights or {}
-        parts = []
         for name, branch in self.transformer_list:
-            if branch == "drop":
-                continue
-            part = np.asarray(branch.transform(X))
-            parts.append(part * weights[name] if weights.get(name, 1) != 1 else part)
-        return np.hstack(parts)
+            if branch != "drop":
+                yield weights.get(name, 1), np.asarray(branch.transform(X))
+
+    @staticmethod
+    def _write(out, rows, parts):
+        column = 0
+        for weight, part in parts:
+            block = out[rows, column:column + part.shape[1]]
+            np.multiply(part, weight, out=block, casting="unsafe")
+            column += part.shape[1]
 
 
 def _sized(X):
