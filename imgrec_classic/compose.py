@@ -91,6 +91,7 @@ class ChunkedFeatureUnion(FeatureUnion):
                 out = np.empty((n, sum(p.shape[1] for _, p in parts)),
                                np.result_type(*(p for _, p in parts), *(w for w, _ in parts)))
                 self._write(out, rows, parts)
+                del parts  # else the first chunk's outputs live as long as the loop
             else:  # each branch's chunk goes straight into place: no stacked copy
                 self._write(out, rows, self._branch_outputs(chunk))
         return out
