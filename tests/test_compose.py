@@ -69,3 +69,30 @@ def test_transform_before_fit_is_an_error():
 
     with pytest.raises(NotFittedError):
         ChunkedFeatureUnion(_branches()).transform(np.ones((2, 2)))
+
+
+class _Wide(TransformerMixin, BaseEstimator):
+    """Turns each row into 1,000 float64 values (8 kB), like a Fisher-vector branch."""
+
+    def fit(self, X, y=None):
+        self.fitted_ = True
+        return self
+
+    def transform(self, X):
+        return np.ones((len(X), 1000))
+
+
+def test_memory_beyond_the_output_is_one_chunk():
+    import tracemalloc
+
+    X, chunk = np.zeros((400, 1)), 100
+    union = ChunkedFeatureUnion([("wide", _Wide())], chunk_size=chunk,
+                                transformer_weights={"wide": 0.5}).fit(X)
+    tracemalloc.start()
+    try:
+        out = union.transform(X)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    one_chunk = chunk * 1000 * 8
+    assert peak - out.nbytes < 1.5 * one_chunk
