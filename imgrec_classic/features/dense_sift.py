@@ -79,6 +79,12 @@ def _orientation_planes(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mag, cv2.merge(planes)
 
 
+def check_sizes(sizes) -> None:
+    """Raise unless ``sizes`` is a non-empty sequence of positive ints (bin sizes)."""
+    if not sizes or not all(isinstance(s, Integral) and s >= 1 for s in sizes):
+        raise ValueError(f"sizes must be a non-empty tuple of positive ints, got {sizes!r}")
+
+
 def _triangle(size: int) -> np.ndarray:
     """Normalised triangular kernel of half-width ``size`` (bilinear bin weights)."""
     k = 1 - np.abs(np.arange(-size + 1, size, dtype=np.float32)) / size
@@ -283,9 +289,7 @@ class DenseSIFT(LocalExtractor):
         self.cache = cache
 
     def _check_params(self):
-        if not self.sizes or not all(isinstance(s, Integral) and s >= 1 for s in self.sizes):
-            raise ValueError(
-                f"sizes must be a non-empty tuple of positive ints, got {self.sizes!r}")
+        check_sizes(self.sizes)
 
     def _extract(self, image, context):
         return dense_sift(image, self.step, self.sizes, self.magnif,

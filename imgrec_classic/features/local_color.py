@@ -9,7 +9,7 @@ import numpy as np
 
 from ..utils._param_validation import Interval
 from .base import LocalExtractor
-from .dense_sift import N_BINS, _grid_view, dense_grid
+from .dense_sift import N_BINS, _grid_view, check_sizes, dense_grid
 
 __all__ = ["LocalColorStatistics", "local_color_statistics"]
 
@@ -132,9 +132,7 @@ class LocalColorStatistics(LocalExtractor):
         self.cache = cache
 
     def _check_params(self):
-        if not self.sizes or not all(isinstance(s, Integral) and s >= 1 for s in self.sizes):
-            raise ValueError(
-                f"sizes must be a non-empty tuple of positive ints, got {self.sizes!r}")
+        check_sizes(self.sizes)
 
     def _extract(self, image, context):
         return local_color_statistics(image, self.step, self.sizes)
