@@ -8,7 +8,7 @@ import numpy as np
 
 from ..utils._param_validation import Interval
 from .base import BaseEncoder, l2_normalize, power_normalize
-from .gmm import fit_diagonal_gmm, gmm_log_posteriors
+from .gmm import fit_diagonal_gmm, gmm_log_posteriors, moment_rows
 
 __all__ = ["FisherVector"]
 
@@ -114,12 +114,8 @@ class FisherVector(BaseEncoder):
 
     def _prepare(self, values):
         # Rows [1, x, x^2]: one product per cell then gives every raw statistic at once.
-        n, d = values.shape
-        stats = np.empty((n, 1 + 2 * d), np.float32)
-        stats[:, 0] = 1
-        stats[:, 1:1 + d] = values
-        np.multiply(values, values, out=stats[:, 1 + d:])
-        q, _ = gmm_log_posteriors(stats[:, 1:], self.gmm_.weights_, self.gmm_.means_,
+        stats = moment_rows(values)
+        q, _ = gmm_log_posteriors(stats, self.gmm_.weights_, self.gmm_.means_,
                                   self.gmm_.covariances_)
         return stats, q
 

@@ -10,6 +10,7 @@ which compare against scikit-learn's own EM) uses scikit-learn's object.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
@@ -17,26 +18,40 @@ from sklearn.utils import check_random_state
 from .nearest import nearest_words
 from .vocabulary import Vocabulary
 
-__all__ = ["fit_diagonal_gmm", "gmm_log_posteriors"]
+__all__ = ["fit_diagonal_gmm", "gmm_log_posteriors", "moment_rows"]
 
 
-def gmm_log_posteriors(x_x2: np.ndarray, weights, means, variances):
+def moment_rows(x: np.ndarray) -> np.ndarray:
+    """Rows ``[1, x, x**2]`` (n, 1 + 2d) in float32.
+
+    One product of these rows with a (1 + 2d)-row matrix gives every diagonal
+    Gaussian's log-density (:func:`gmm_log_posteriors`), and one product of the
+    posteriors with them every raw statistic of the mixture (counts, first and
+    second moments), which EM and Fisher vectors both need.
+    """
+    ones = np.ones((len(x), 1), np.float32)
+    return np.concatenate([ones, x, x * x], axis=1, dtype=np.float32)
+
+
+def gmm_log_posteriors(moments: np.ndarray, weights, means, variances):
     """Posteriors ``q`` (n, k) of each component and the log-likelihood of each row (n,).
 
-    ``x_x2`` is ``[x, x**2]`` (n, 2d) in float32, which Fisher vectors reuse. One
-    product ``[x, x^2] . [mu / s2, -1 / (2 s2)]`` gives every Gaussian log-density;
-    the softmax runs in place in float32.
+    ``moments`` are the rows ``[1, x, x**2]`` of :func:`moment_rows`. One float32
+    product ``[1, x, x^2] . [log_norm; mu / s2; -1 / (2 s2)]`` gives every
+    Gaussian log-density; the softmax runs in place.
     """
-    precisions = (1 / variances).astype(np.float32)
-    means = means.astype(np.float32)
+    precisions = 1 / variances
     log_norm = (np.log(weights) - 0.5 * (np.log(variances).sum(1) + (means ** 2 * precisions)
                                          .sum(1) + means.shape[1] * np.log(2 * np.pi)))
-    product = np.vstack([(means * precisions).T, -0.5 * precisions.T])
-    log_p = x_x2 @ product.astype(np.float32)
-    log_p += log_norm.astype(np.float32)
+    product = np.vstack([log_norm[None], (means * precisions).T, -0.5 * precisions.T])
+    log_p = moments @ product.astype(np.float32)
     top = log_p.max(axis=1, keepdims=True)
     log_p -= top
-    q = np.exp(log_p, out=log_p)
+    # Terms below e**-80 vanish beside the top one (e**0) in float32. OpenCV's exp is
+    # ~5x faster than numpy's float32 exp on CPUs without AVX-512, but slow on inputs
+    # that underflow: hence the clamp.
+    np.maximum(log_p, -80, out=log_p)
+    q = cv2.exp(log_p, dst=log_p)
     total = q.sum(axis=1, keepdims=True)
     q /= total
     return q, (np.log(total) + top).ravel()
@@ -78,29 +93,29 @@ def fit_diagonal_gmm(x: np.ndarray, n_components: int, max_iter: int = 100, tol:
         raise ValueError(f"n_components={n_components} exceeds the {n} samples")
     rng = check_random_state(random_state)
     centers = Vocabulary(n_components, random_state=rng).fit(x).cluster_centers_
-    x_x2 = np.hstack([x, x * x])
+    moments = moment_rows(x)
     q = np.zeros((n, n_components), np.float32)
     q[np.arange(n), nearest_words(x, centers)[0][:, 0]] = 1
     previous, converged, n_iter = -np.inf, False, 0
     while n_iter < max_iter:
         n_iter += 1
-        weights, means, variances = _m_step(x_x2, q, reg_covar)
-        q, log_likelihood = gmm_log_posteriors(x_x2, weights, means, variances)
+        weights, means, variances = _m_step(moments, q, reg_covar)
+        q, log_likelihood = gmm_log_posteriors(moments, weights, means, variances)
         current = float(log_likelihood.mean())
         if abs(current - previous) < tol:
             converged = True
             break
         previous = current
-    weights, means, variances = _m_step(x_x2, q, reg_covar)
+    weights, means, variances = _m_step(moments, q, reg_covar)
     return _as_sklearn(weights, means, variances, reg_covar, max_iter, tol, converged,
                        n_iter, current)
 
 
-def _m_step(x_x2, q, reg_covar):
-    counts = q.sum(axis=0).astype(np.float64) + 10 * np.finfo(np.float32).eps
-    sums = q.T @ x_x2
+def _m_step(moments, q, reg_covar):
+    sums = (q.T @ moments).astype(np.float64)
+    counts = sums[:, 0] + 10 * np.finfo(np.float32).eps
     d = sums.shape[1] // 2
-    means, second = sums[:, :d] / counts[:, None], sums[:, d:] / counts[:, None]
+    means, second = sums[:, 1:1 + d] / counts[:, None], sums[:, 1 + d:] / counts[:, None]
     variances = np.maximum(second - means ** 2, 0) + reg_covar
     return counts / counts.sum(), means, variances
 

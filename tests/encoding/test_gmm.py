@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.mixture import GaussianMixture
 
-from imgrec_classic.encoding.gmm import fit_diagonal_gmm, gmm_log_posteriors
+from imgrec_classic.encoding.gmm import fit_diagonal_gmm, gmm_log_posteriors, moment_rows
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def test_matches_sklearn_em(blobs):
 def test_posteriors_equal_sklearn_predict_proba(blobs):
     x, _ = blobs
     gmm = fit_diagonal_gmm(x, 5, random_state=0)
-    q, log_likelihood = gmm_log_posteriors(np.hstack([x, x * x]), gmm.weights_, gmm.means_,
+    q, log_likelihood = gmm_log_posteriors(moment_rows(x), gmm.weights_, gmm.means_,
                                            gmm.covariances_)
     np.testing.assert_allclose(q, gmm.predict_proba(x), atol=2e-4)
     np.testing.assert_allclose(log_likelihood, gmm.score_samples(x), rtol=1e-4, atol=1e-3)
@@ -42,3 +42,22 @@ def test_posteriors_equal_sklearn_predict_proba(blobs):
 def test_too_few_samples():
     with pytest.raises(ValueError, match="n_components"):
         fit_diagonal_gmm(np.zeros((3, 2), np.float32), 5)
+
+
+def test_posteriors_of_far_points_stay_finite_and_exact(blobs):
+    # Far from every component, almost every density underflows float32: the
+    # posteriors must still be those of scikit-learn (float64), one-hot here.
+    x, _ = blobs
+    gmm = fit_diagonal_gmm(x, 5, random_state=0)
+    far = (x[:20] * 50).astype(np.float32)
+    q, log_likelihood = gmm_log_posteriors(moment_rows(far), gmm.weights_, gmm.means_,
+                                           gmm.covariances_)
+    assert np.isfinite(q).all() and np.isfinite(log_likelihood).all()
+    np.testing.assert_allclose(q.sum(axis=1), 1, rtol=1e-6)
+    np.testing.assert_allclose(q, gmm.predict_proba(far), atol=2e-4)
+    np.testing.assert_allclose(log_likelihood, gmm.score_samples(far), rtol=1e-4)
+
+
+def test_moment_rows():
+    x = np.array([[1, 2], [3, -4]], np.float32)
+    np.testing.assert_array_equal(moment_rows(x), [[1, 1, 2, 1, 4], [1, 3, -4, 9, 16]])
