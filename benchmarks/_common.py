@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shlex
 import sys
 import time
 from datetime import datetime, timezone
@@ -41,8 +42,8 @@ def environment() -> dict:
 
     return {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "command": "python " + " ".join([os.path.relpath(sys.argv[0], BENCH_DIR.parent)]
-                                        + sys.argv[1:]),
+        "command": "python " + shlex.join([os.path.relpath(sys.argv[0], BENCH_DIR.parent)]
+                                          + sys.argv[1:]),
         "machine": {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
                     "python": platform.python_version()},
         "versions": {"imgrec_classic": imgrec_classic.__version__, "opencv": cv2.__version__,

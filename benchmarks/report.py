@@ -63,9 +63,9 @@ def _columns(rows: list[dict]) -> list[tuple[str, str, str]]:
     keys = []
     for row in rows:
         for key, value in row.items():
-            if not isinstance(value, (dict, list)) and key not in keys:
+            if (key == "params" or not isinstance(value, (dict, list))) and key not in keys:
                 keys.append(key)
-    return [(k.replace("_", " "), k, "{}") for k in keys]
+    return [(k.replace("_", " "), k, "params" if k == "params" else "{}") for k in keys]
 
 
 def table(result: dict) -> str:
