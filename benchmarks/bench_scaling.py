@@ -71,10 +71,15 @@ def dask_rows(images, name):
 
     joblib runs a single job in the calling process whatever the backend, so a
     one-worker cluster would measure nothing: the comparison is with joblib's own
-    2 processes. Run twice: with dask's default worker environment, which sets
-    ``MALLOC_TRIM_THRESHOLD_`` (and so turns off glibc's adaptive mmap threshold:
-    every image-sized buffer is then a fresh mmap), and without that variable.
+    2 processes. Run twice: without ``MALLOC_TRIM_THRESHOLD_``, then with dask's
+    default worker environment, which sets it (and so turns off glibc's adaptive mmap
+    threshold: every large temporary array becomes a fresh mmap, zeroed page by page).
+    The nanny sets these variables in the calling process too ("poisoning" it, in
+    dask's words) and existing variables win, hence the order; each row records what
+    the workers really had.
     """
+    import os
+
     import dask
     from dask.distributed import Client, LocalCluster
     from joblib import parallel_config
@@ -82,17 +87,20 @@ def dask_rows(images, name):
     model = front(name, n_jobs=-1).fit(images)
     default_env = dask.config.get("distributed.nanny.pre-spawn-environ")
     rows = []
-    for label, env in [("default worker environment", default_env),
-                       ("without MALLOC_TRIM_THRESHOLD_",
-                        {k: v for k, v in default_env.items() if k != "MALLOC_TRIM_THRESHOLD_"})]:
+    for label, env in [("without MALLOC_TRIM_THRESHOLD_",
+                        {k: v for k, v in default_env.items() if k != "MALLOC_TRIM_THRESHOLD_"}),
+                       ("default worker environment", default_env)]:
         with (dask.config.set({"distributed.nanny.pre-spawn-environ": env}),
               LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster,
-              Client(cluster), parallel_config(backend="dask")):
+              Client(cluster) as client, parallel_config(backend="dask")):
             model.transform(images[:8])  # ship the model once
             start = time.perf_counter()
             model.transform(images)
-            rows.append(_rate(f"imgrec {name}, dask LocalCluster, {label}", 2, len(images),
-                              time.perf_counter() - start))
+            row = _rate(f"imgrec {name}, dask LocalCluster, {label}", 2, len(images),
+                        time.perf_counter() - start)
+            trim = set(client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_")).values())
+            row["workers_malloc_trim_threshold"] = ", ".join(map(str, trim))
+            rows.append(row)
     return rows
 
 

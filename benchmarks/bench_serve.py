@@ -10,6 +10,7 @@ process (one uvicorn worker) on 127.0.0.1 and a bounded load generator posts
 is ``model.predict`` on 200 test images through the library with n_jobs=2.
 
 Usage: python benchmarks/bench_serve.py [--seconds 60] [--concurrency 4]
+       [--models PRESET ...] [--param k=v ...] [--name serve]
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import cv2
 import numpy as np
 import requests
 from _common import BENCH_DIR, write_result
-from bench_caltech101 import load_split
+from bench_caltech101 import load_split, parse_params
 
 from imgrec_classic.kernels import linearize
 from imgrec_classic.persistence import load_model, save_model
@@ -38,14 +39,17 @@ MODELS = {"hog-svm": "HOG + SVM",
           "dsift-fisher-svm": "Fisher vectors alone"}
 
 
-def trained_model(name: str) -> Path:
-    path = BENCH_DIR / "models" / f"caltech101_{name}.imgrec"
+def trained_model(name: str, params: dict | None = None) -> Path:
+    params = params or {}
+    suffix = "".join(f"_{k.rsplit('__', 1)[-1]}{v}" for k, v in sorted(params.items()))
+    path = BENCH_DIR / "models" / f"caltech101_{name}{suffix}.imgrec"
     if not path.exists():
         X, y, *_ = load_split("30x50", 0)
         start = time.perf_counter()
-        model = linearize(preset(name, n_jobs=2).fit(X, y))
+        model = linearize(preset(name, n_jobs=2, **params).fit(X, y))
         path.parent.mkdir(exist_ok=True)
-        save_model(model, path, preset=name, fit_seconds=round(time.perf_counter() - start, 1))
+        save_model(model, path, preset=name, params=params,
+                   fit_seconds=round(time.perf_counter() - start, 1))
     return path
 
 
@@ -124,12 +128,16 @@ def main():
     parser.add_argument("--latency-seconds", type=float, default=20)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--models", nargs="+", default=list(MODELS))
+    parser.add_argument("--param", action="append", default=[],
+                        help="k=v preset parameter for every model, e.g. "
+                             "features__sift__features__step=8")
     parser.add_argument("--name", default="serve")
     args = parser.parse_args()
     bodies = jpeg_bodies()
+    params = parse_params(args.param)
     rows = []
     for name in args.models:
-        path = trained_model(name)
+        path = trained_model(name, params)
         proc, url = start_server(path)
         try:
             load(url, bodies[:5], 3, 1)  # warm-up
@@ -138,7 +146,7 @@ def main():
         finally:
             proc.terminate()
             proc.wait(10)
-        row = {"model": MODELS[name], "preset": name,
+        row = {"model": MODELS[name], "preset": name, "params": params,
                "model_file_mb": round(path.stat().st_size / 2**20, 1),
                "p50_ms": single["p50_ms"], "p99_ms": single["p99_ms"],
                "requests_per_s_1_client": single["requests_per_s"],

@@ -31,6 +31,7 @@ BENCHMARKS = {
     "speed_variants": ["bench_speed_variants.py", "--variant", "", "--variant",
                        "features__sift__features__step=6", "--variant",
                        "features__sift__features__step=8"],
+    "posteriors": ["bench_posteriors.py"],
     "fusion_weights": ["bench_fusion_weights.py", "--dataset", "caltech101"],
     "fusion_weights_flowers17": ["bench_fusion_weights.py", "--dataset", "flowers17", "--seeds",
                                  "0", "1", "2", "--hog", "0.1", "0.3", "1", "--color", "0.1",
