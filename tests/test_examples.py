@@ -1,0 +1,24 @@
+"""The examples run as a user runs them: ``python examples/NAME.py``, in a fresh process."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+@pytest.mark.slow
+def test_distributed_example_on_a_local_cluster():
+    # The file is named like the distributed package and a local cluster's workers import
+    # it again: both broke it once.
+    pytest.importorskip("distributed")
+    done = subprocess.run([sys.executable, str(EXAMPLES / "distributed.py")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    accuracy = re.search(r"accuracy (\d\.\d+) .* on 2 workers", done.stdout)
+    assert accuracy and float(accuracy.group(1)) > 0.8, done.stdout
