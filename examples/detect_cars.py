@@ -18,8 +18,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 from imgrec_classic.detection import SlidingWindowDetector, draw_boxes  # noqa: E402
 from imgrec_classic.features import HOG  # noqa: E402
 
-root = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/datasets/uiuc_cars")
+# The project's datasets sit beside its checkout: ../shared/datasets from the project root.
+DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "uiuc_cars"
+root = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT
 output = sys.argv[2] if len(sys.argv) > 2 else "detected_cars.png"
+if not (root / "TrainImages").is_dir():
+    sys.exit(f"UIUC car images not found in {root} (no TrainImages folder): "
+             "pass the dataset's folder as the first argument")
 
 detector = SlidingWindowDetector(window=(40, 100), feature=HOG(pixels_per_cell=(4, 4)),
                                  stride=4, scales=(1.0,), threshold=0.0, random_state=0,

@@ -22,3 +22,10 @@ def test_distributed_example_on_a_local_cluster():
     assert done.returncode == 0, done.stderr[-2000:]
     accuracy = re.search(r"accuracy (\d\.\d+) .* on 2 workers", done.stdout)
     assert accuracy and float(accuracy.group(1)) > 0.8, done.stdout
+
+
+def test_detect_cars_example_names_a_missing_dataset(tmp_path):
+    done = subprocess.run([sys.executable, str(EXAMPLES / "detect_cars.py"), str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert f"UIUC car images not found in {tmp_path}" in done.stderr
