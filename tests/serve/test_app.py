@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("fastapi")
-pytest.importorskip("httpx")
+pytest.importorskip("httpx2")  # what TestClient uses
 from fastapi.testclient import TestClient  # noqa: E402
 
 from imgrec_classic.persistence import load_model  # noqa: E402
