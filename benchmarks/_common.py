@@ -23,6 +23,21 @@ def require_dataset(*parts: str) -> Path:
     return path
 
 
+def caltech101_paths() -> list[str]:
+    """Every Caltech-101 image path, sorted; exits with a message when the dataset is absent."""
+    return sorted(str(p) for p in require_dataset("caltech101").glob("*/*.jpg"))
+
+
+def read_square(path, side: int, mode: str = "rgb"):
+    """One image resized to ``side`` x ``side`` (area interpolation), as the speed benchmarks
+    feed them: every method then sees the same pixels."""
+    import cv2
+
+    from imgrec_classic.io import read_image
+
+    return cv2.resize(read_image(path, mode), (side, side), interpolation=cv2.INTER_AREA)
+
+
 def best_time(func, repeat: int = 3) -> float:
     """Smallest wall time of ``repeat`` calls, in seconds (the least disturbed run)."""
     times = []

@@ -22,14 +22,13 @@ import time
 
 import cv2
 import numpy as np
-from _common import DATASETS, require_dataset, write_result
+from _common import caltech101_paths, read_square, write_result
 from bench_scaling import front
 from threadpoolctl import threadpool_limits
 
 from imgrec_classic.encoding.base import _one_image
 from imgrec_classic.encoding.gmm import gmm_log_posteriors, moment_rows
 from imgrec_classic.encoding.vocabulary import descriptor_values
-from imgrec_classic.io import read_image
 
 
 def numpy_posteriors(x, weights, means, variances):
@@ -52,10 +51,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--name", default="posteriors")
     args = parser.parse_args()
-    require_dataset("caltech101")
-    paths = sorted(str(p) for p in (DATASETS / "caltech101").glob("*/*.jpg"))[::60]
-    images = [cv2.resize(read_image(p), (256, 256), interpolation=cv2.INTER_AREA)
-              for p in paths[:80]]
+    images = [read_square(p, 256) for p in caltech101_paths()[::60][:80]]
     model = front("dsift-fisher-svm").set_params(features__lazy=False).fit(images[:60])
     extractor, fisher = model.named_steps["features"], model.named_steps["encoding"]
     found = extractor.transform(images[60:])

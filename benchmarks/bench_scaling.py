@@ -23,11 +23,10 @@ import time
 
 import cv2
 import numpy as np
-from _common import DATASETS, PeakMemory, require_dataset, write_result
+from _common import PeakMemory, caltech101_paths, read_square, write_result
 from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
-from imgrec_classic.io import read_image
 from imgrec_classic.pipelines import preset
 
 
@@ -43,8 +42,7 @@ def set_n_jobs(model, n_jobs: int):
 
 
 def throughput_rows(paths, presets, n_images=200):
-    images = [cv2.resize(read_image(p), (300, 300), interpolation=cv2.INTER_AREA)
-              for p in paths[::len(paths) // n_images][:n_images]]
+    images = [read_square(p, 300) for p in paths[::len(paths) // n_images][:n_images]]
     rows = []
     for name in presets:
         model = front(name).fit(images)
@@ -155,8 +153,7 @@ def main():
     parser.add_argument("--skip-sizes", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
     args = parser.parse_args()
-    require_dataset("caltech101")
-    paths = sorted(str(p) for p in (DATASETS / "caltech101").glob("*/*.jpg"))
+    paths = caltech101_paths()
     if not args.skip_throughput:
         rows = throughput_rows(paths, [args.preset, "dsift-bovw-chi2svm"])
         print("wrote", write_result("throughput", {"rows": rows}))

@@ -25,9 +25,8 @@ from __future__ import annotations
 import argparse
 import time
 
-import cv2
 import numpy as np
-from _common import DATASETS, require_dataset, write_result
+from _common import caltech101_paths, read_square, write_result
 from bench_caltech101 import parse_params
 from bench_scaling import front
 from threadpoolctl import threadpool_limits
@@ -49,11 +48,9 @@ def measure(name: str, params: dict, paths: list[str], n_latency: int, n_fit: in
     model = front(name).set_params(**params)
     model.fit([read_image(p) for p in paths[:n_fit]])
     others = paths[n_fit:]
-    small = [cv2.resize(read_image(p), (256, 256), interpolation=cv2.INTER_AREA)
-             for p in others[:n_latency]]
+    small = [read_square(p, 256) for p in others[:n_latency]]
     latency = ms_each(model.transform, small)
-    images = [cv2.resize(read_image(p), (300, 300), interpolation=cv2.INTER_AREA)
-              for p in others[::max(1, len(others) // 200)][:200]]
+    images = [read_square(p, 300) for p in others[::max(1, len(others) // 200)][:200]]
     with threadpool_limits(1):
         model.transform(images[:4])
         start = time.perf_counter()
@@ -76,10 +73,8 @@ def main():
     parser.add_argument("--fit-images", type=int, default=200)
     parser.add_argument("--name", default="speed_variants")
     args = parser.parse_args()
-    require_dataset("caltech101")
-    paths = sorted(str(p) for p in (DATASETS / "caltech101").glob("*/*.jpg"))
     # Every 7th image: many classes among the fitting and the timed images alike.
-    paths = paths[::7]
+    paths = caltech101_paths()[::7]
     rows = [measure(args.preset, parse_params(v.split()), paths, args.images, args.fit_images)
             for v in (args.variant or [""])]
     print("wrote", write_result(args.name, {"rows": rows}))

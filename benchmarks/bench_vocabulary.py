@@ -18,7 +18,7 @@ import os
 import time
 
 import numpy as np
-from _common import DATASETS, require_dataset, write_result
+from _common import caltech101_paths, write_result
 from threadpoolctl import threadpool_limits
 
 from imgrec_classic.encoding import Vocabulary, WordIndex, nearest_words
@@ -26,8 +26,7 @@ from imgrec_classic.features import DenseSIFT
 
 
 def sample(n: int) -> np.ndarray:
-    require_dataset("caltech101")
-    paths = sorted(str(p) for p in (DATASETS / "caltech101").glob("*/*.jpg"))[::20]
+    paths = caltech101_paths()[::20]
     d = DenseSIFT(step=4, sizes=(4, 6, 8, 10), n_jobs=2).fit_transform(paths)
     rng = np.random.default_rng(0)
     return d.values[rng.choice(d.n_descriptors, min(n, d.n_descriptors), replace=False)]
