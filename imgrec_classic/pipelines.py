@@ -16,11 +16,12 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.kernel_approximation import AdditiveChi2Sampler
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.svm import SVC
+from sklearn.preprocessing import Normalizer
+from sklearn.svm import SVC, LinearSVC
 
 from .compose import ChunkedFeatureUnion
 from .encoding import VLAD, BagOfVisualWords, FisherVector, Hellinger, PowerNormalizer
-from .features import HOG, ORB, SIFT, ColorHistogram, DenseSIFT
+from .features import HOG, ORB, SIFT, ColorHistogram, DenseSIFT, PretrainedCNN
 from .kernels import PrecomputedKernel
 
 __all__ = ["PRESETS", "preset"]
@@ -104,14 +105,59 @@ def _dsift_fisher_hog_color_svm():
     # were picked by 3-fold cross-validation on the Caltech-101 training images
     # (30 per class, split seed 0; benchmarks/bench_fusion_weights.py): 80.5 % on its
     # test images, against 78.3 % for the Fisher vectors alone.
+    union = ChunkedFeatureUnion(_fusion_branches(), transformer_weights={
+        "sift": 1.0, "hog": 0.5 ** 0.5, "color": 0.05 ** 0.5})
+    return [("features", union), *_linear_svm(C=10)]
+
+
+def _fusion_branches() -> list:
     hog = Pipeline([("features", HOG(image_shape=(128, 128), pixels_per_cell=(16, 16),
                                      orientations=18, signed_gradient=True)),
                     ("map", Hellinger())])
     color = Pipeline([("features", ColorHistogram(bins=(8, 4, 4), grid=(4, 4), max_side=480)),
                       ("map", Hellinger())])
-    union = ChunkedFeatureUnion([("sift", Pipeline(_fisher())), ("hog", hog), ("color", color)],
-                                transformer_weights={"sift": 1.0, "hog": 0.5 ** 0.5,
-                                                     "color": 0.05 ** 0.5})
+    return [("sift", Pipeline(_fisher())), ("hog", hog), ("color", color)]
+
+
+# Kernel weights of the hybrid's branches (each branch has unit norm, scaled by the
+# square root), picked by 3-fold cross-validation on the Caltech-101 training images
+# (30 per class, split seed 0; benchmarks/bench_transfer.py --search).
+_HYBRID_WEIGHTS = {"sift": 1.0, "hog": 0.5, "color": 0.05, "cnn": 1.0}
+
+# Where the deep local descriptors come from (benchmarks/bench_transfer.py compares
+# layers, input sizes and scales on Flowers-17).
+_CNN_LOCAL = {"layer": "head", "input_size": 448, "resize": "keep"}
+
+
+def _cnn_embedding() -> Pipeline:
+    # The network's own embedding (pooled head, 224 px centre crop), unit L2 norm.
+    return Pipeline([("features", PretrainedCNN()), ("map", Normalizer())])
+
+
+def _cnn_svm():
+    # What a practitioner tries first: a frozen ImageNet network and a linear SVM
+    # (liblinear's squared hinge, C=1, as in the transfer-learning literature).
+    return [*_cnn_embedding().steps, ("classifier", LinearSVC(C=1))]
+
+
+def _cnn_local() -> list:
+    # Deep filter banks (Cimpoi et al. 2015): the cells of a convolutional map as local
+    # descriptors, Fisher-encoded like dense SIFT.
+    return [("features", PretrainedCNN(output="local", **_CNN_LOCAL)),
+            ("encoding", FisherVector(n_components=64, pca_components=128, max_images=500,
+                                      random_state=0))]
+
+
+def _cnn_fisher_svm():
+    return [*_cnn_local(), *_linear_svm(C=10)]
+
+
+def _hybrid_svm():
+    # The fusion preset's three classical branches beside the CNN's embedding, one
+    # linear SVM on the weighted concatenation (a sum of kernels, as in the fusion).
+    branches = [*_fusion_branches(), ("cnn", _cnn_embedding())]
+    union = ChunkedFeatureUnion(branches, transformer_weights={
+        name: weight ** 0.5 for name, weight in _HYBRID_WEIGHTS.items()})
     return [("features", union), *_linear_svm(C=10)]
 
 
@@ -139,6 +185,14 @@ _BUILDERS: dict[str, tuple[Callable[[], list], str]] = {
                                    "vectors beside HOG of a 128x128 resize and HSV colour "
                                    "histograms (4x4 cells), weighted, linear SVM; the best "
                                    "on Caltech-101"),
+    "cnn-svm": (_cnn_svm, "frozen EfficientNet-Lite0 (ImageNet) embedding of a 224 px centre "
+                "crop, L2, linear SVM; needs the [cnn] extra"),
+    "cnn-fisher-svm": (_cnn_fisher_svm, "cells of EfficientNet-Lite0's last feature map as "
+                       "local descriptors, PCA 128, 64-Gaussian Fisher vectors, linear SVM; "
+                       "needs the [cnn] extra"),
+    "hybrid-svm": (_hybrid_svm, "the fusion preset's dense-SIFT Fisher vectors, HOG and "
+                   "colour beside the frozen EfficientNet-Lite0 embedding, weighted, linear "
+                   "SVM; needs the [cnn] extra"),
     "dsift-vlad-svm": (_dsift_vlad_svm, "multi-scale dense SIFT, 64-word VLAD, 1x1+2x2 "
                        "pyramid, linear SVM"),
 }

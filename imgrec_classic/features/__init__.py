@@ -24,8 +24,8 @@ from .orb import ORB
 from .sift import SIFT, root_sift
 
 __all__ = ["AKAZE", "HOG", "LBP", "ORB", "SIFT", "ColorHistogram", "DenseSIFT",
-           "LocalColorStatistics", "PretrainedCNN", "dense_sift", "hog_image", "local_color_statistics",
-           "root_sift"]
+           "LocalColorStatistics", "PretrainedCNN", "dense_sift", "hog_image",
+           "local_color_statistics", "root_sift"]
 
 
 def __getattr__(name):

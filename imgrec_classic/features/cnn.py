@@ -14,6 +14,7 @@ threads and progress, and turns feature maps into one vector per image
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib
 from concurrent.futures import ThreadPoolExecutor
@@ -33,8 +34,8 @@ from ..utils._param_validation import Interval, StrOptions
 from ..utils.images import as_image_list
 from ..utils.threads import torch_threads
 
-__all__ = ["BACKBONES", "LAYERS", "PretrainedCNN", "backbone_features", "load_backbone",
-           "prepare_image"]
+__all__ = ["BACKBONES", "LAYERS", "PretrainedCNN", "backbone_features", "backbone_tail",
+           "decoded_batches", "layer_width", "load_backbone", "prepare_image"]
 
 #: Backbone name -> (weights package, its model-file class, native input size).
 BACKBONES: dict[str, tuple[str, str, int]] = {
@@ -141,6 +142,69 @@ def backbone_features(network, batch: np.ndarray, layer: str = "head"):
         if layer == "head":
             x = network._swish(network._bn1(network._conv_head(x)))
     return x
+
+
+def backbone_tail(network, after: str):
+    """A trainable copy of the layers after ``after``, up to the pooled embedding.
+
+    ``backbone_tail(net, "stage6")(backbone_features(net, x, "stage6"))`` is the
+    network's pooled head vector of ``x``, through copied layers that fine-tuning
+    may change without touching ``net``.
+
+    Parameters
+    ----------
+    network : torch.nn.Module
+        From :func:`load_backbone`.
+    after : {"stage4", "stage5", "stage6", "stage7"}
+
+    Returns
+    -------
+    torch.nn.Sequential
+        From a (n, channels, h, w) map to (n, 1280) vectors.
+    """
+    torch = optional_import("torch", "cnn")
+    start = _stage_ends(network)[after] + 1
+    layers = [*network._blocks[start:], network._conv_head, network._bn1, network._swish]
+    return torch.nn.Sequential(*copy.deepcopy(layers), torch.nn.AdaptiveAvgPool2d(1),
+                               torch.nn.Flatten())
+
+
+def decoded_batches(images: list, batch_size: int, n_jobs: int | None = None,
+                    verbose: bool = False, desc: str = "images"):
+    """Yield the images decoded as RGB arrays, ``batch_size`` at a time.
+
+    ``n_jobs`` threads decode the next batch while the caller works on this one
+    (OpenCV decodes with the GIL released), so a network never waits for JPEGs.
+
+    Parameters
+    ----------
+    images : list of image sources
+    batch_size : int
+    n_jobs : int or None, default=None
+        Decoding threads (None: one).
+    verbose : bool, default=False
+        A progress bar over images.
+    desc : str, default="images"
+        The bar's label.
+
+    Yields
+    ------
+    list of ndarray of shape (H, W, 3), uint8
+    """
+    batches = [images[i:i + batch_size] for i in range(0, len(images), batch_size)]
+    with ThreadPoolExecutor(max(1, effective_n_jobs(n_jobs))) as pool, \
+            tqdm(total=len(images), disable=not verbose, unit="img", desc=desc) as bar:
+        pending = pool.map(_decode, batches[0]) if batches else None
+        for k in range(len(batches)):
+            decoded = list(pending)
+            if k + 1 < len(batches):
+                pending = pool.map(_decode, batches[k + 1])
+            yield decoded
+            bar.update(len(decoded))
+
+
+def _decode(src) -> np.ndarray:
+    return read_image(src, mode="rgb")
 
 
 def prepare_image(image: np.ndarray, size: int, resize: str = "crop"):
@@ -332,18 +396,10 @@ class PretrainedCNN(TransformerMixin, BaseEstimator):
         torch = optional_import("torch", "cnn")
         network = load_backbone(self.backbone)
         results = []
-        batches = [images[i:i + self.batch_size] for i in range(0, len(images), self.batch_size)]
-        workers = max(1, effective_n_jobs(self.n_jobs))
-        with ThreadPoolExecutor(workers) as pool, torch_threads(torch, self.n_threads), \
-                tqdm(total=len(images), disable=not self.verbose, unit="img",
-                     desc=f"PretrainedCNN ({self.output})") as bar:
-            pending = pool.map(self._decode, batches[0]) if batches else None
-            for k in range(len(batches)):
-                decoded = list(pending)
-                if k + 1 < len(batches):  # decode the next batch while this one runs
-                    pending = pool.map(self._decode, batches[k + 1])
+        with torch_threads(torch, self.n_threads):
+            for decoded in decoded_batches(images, self.batch_size, self.n_jobs, self.verbose,
+                                           f"PretrainedCNN ({self.output})"):
                 results.extend(self._describe(network, decoded))
-                bar.update(len(decoded))
         if self.output == "global":
             return np.vstack(results).astype(np.float32, copy=False)
         positions, scales, values = zip(*results, strict=True)
@@ -355,9 +411,6 @@ class PretrainedCNN(TransformerMixin, BaseEstimator):
     # -- per batch --------------------------------------------------------------------
     def _size(self) -> int:
         return self.input_size or BACKBONES[self.backbone][2]
-
-    def _decode(self, src) -> np.ndarray:
-        return read_image(src, mode="rgb")
 
     def _describe(self, network, images: list) -> list:
         """Per image: a global vector, or (positions, scales, values) of its cells."""

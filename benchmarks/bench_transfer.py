@@ -1,0 +1,300 @@
+"""Classical, pretrained-CNN and hybrid pipelines side by side, on the same splits.
+
+Each branch of the presets (the fusion preset's dense-SIFT Fisher vectors, HOG and
+colour; the frozen EfficientNet-Lite0 embedding; Fisher vectors of its local
+features) is fitted once per split, timed, sized (pickled, fitted) and watched for
+peak memory; its train and test linear kernels are kept (``benchmarks/cache/``,
+not in git). Every row that is a linear SVM on a weighted sum of branches is then
+scored from those kernels: it is exactly the preset, whose weighted concatenation
+of unit-norm branches makes the same kernel. A row's training time is the sum of
+its branches' plus its SVM's; its predict time per image the sum of its branches'
+test time per image plus the SVM's; its model size the fitted branches plus the
+linear weights ``imgrec train`` keeps; its peak memory that of its largest branch
+(the union runs branches one after the other). The CNNs that train end to end
+(fine-tuned, from scratch) are fitted and timed directly.
+
+Hybrid weights are chosen by 3-fold cross-validation on the training images only
+(a greedy search, one branch weight at a time); the test images score the choice.
+
+Usage:
+    python benchmarks/bench_transfer.py --dataset caltech101 --seeds 0 1
+    python benchmarks/bench_transfer.py --dataset flowers17 --seeds 0 1 2
+    python benchmarks/bench_transfer.py --dataset orl_faces --seeds 0
+    python benchmarks/bench_transfer.py --overhead     # PretrainedCNN against a bare forward
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import time
+
+import numpy as np
+from _common import BENCH_DIR, PeakMemory, require_dataset, write_result
+from bench_caltech101 import load_split as caltech_split
+from bench_caltech101 import mean_class_accuracy
+from bench_flowers17 import load_split as flowers_split
+from sklearn.model_selection import StratifiedKFold
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.svm import SVC, LinearSVC
+
+from imgrec_classic.datasets import load_image_folder
+from imgrec_classic.evaluation import per_class_split
+from imgrec_classic.pipelines import preset
+
+CACHE = BENCH_DIR / "cache"
+C_KERNEL = 10  # the presets' one-vs-rest SVM on a precomputed linear kernel
+
+
+def load_data(dataset: str, seed: int):
+    if dataset == "caltech101":
+        return caltech_split("30x50", seed)[:4]
+    if dataset == "flowers17":
+        return flowers_split(seed)
+    n_train = {"orl_faces": 5, "coil20": 10, "yale_faces": 5}[dataset]
+    data = load_image_folder(require_dataset(dataset))
+    train, test = per_class_split(data.target, n_train, random_state=seed)
+    images = np.asarray(data.images, dtype=object)
+    return list(images[train]), data.target[train], list(images[test]), data.target[test]
+
+
+def branches() -> dict:
+    """Name -> unfitted branch (a transformer from images to unit-norm rows)."""
+    hybrid = dict(preset("hybrid-svm")["features"].transformer_list)
+    local = preset("cnn-fisher-svm")
+    return {**hybrid, "cnn_local": local[:2]}
+
+
+def run_branch(name, branch, data, n_jobs, key):
+    """Fit ``branch`` on the training images, transform both parts; cache the kernels."""
+    path = CACHE / f"{key}_{name}.npz"
+    if path.exists():
+        with np.load(path, allow_pickle=False) as f:
+            return {k: f[k] for k in f.files if k != "stats"}, json.loads(str(f["stats"]))
+    X_train, y_train, X_test, _ = data
+    branch.set_params(**{k: n_jobs for k in branch.get_params() if k.endswith("n_jobs")})
+    with PeakMemory() as memory:
+        start = time.perf_counter()
+        A = np.asarray(branch.fit_transform(X_train, y_train), np.float32)
+        train_s = time.perf_counter() - start
+        start = time.perf_counter()
+        B = np.asarray(branch.transform(X_test), np.float32)
+        test_s = time.perf_counter() - start
+    stats = {"dims": A.shape[1], "train_s": train_s, "test_s": test_s,
+             "model_bytes": len(pickle.dumps(branch)), "peak_mb": memory.peak_mb}
+    print(json.dumps({"branch": name, **{k: round(v, 1) for k, v in stats.items()}}), flush=True)
+    arrays = {"K_train": (A @ A.T).astype(np.float64), "K_test": (B @ A.T).astype(np.float64)}
+    if name == "cnn":  # the cnn-svm row trains on the vectors themselves
+        arrays.update(A=A, B=B)
+    CACHE.mkdir(exist_ok=True)
+    np.savez(path, stats=json.dumps(stats), **arrays)
+    return arrays, stats
+
+
+def kernel_svm(K_fit, y_fit, K_eval):
+    model = OneVsRestClassifier(SVC(kernel="precomputed", C=C_KERNEL)).fit(K_fit, y_fit)
+    return model.predict(K_eval)
+
+
+def cv_score(kernels, weights, y, folds=3) -> float:
+    K = sum(w * kernels[b]["K_train"] for b, w in weights.items() if w)
+    scores = [mean_class_accuracy(y[b], kernel_svm(K[np.ix_(a, a)], y[a], K[np.ix_(b, a)]))
+              for a, b in StratifiedKFold(folds, shuffle=True, random_state=0).split(K, y)]
+    return float(np.mean(scores))
+
+
+def greedy_weights(kernels, y, start: dict, grid: dict) -> tuple[dict, list]:
+    """One branch at a time, the weight of the grid with the best cross-validation score."""
+    weights, trail = dict(start), []
+    best = cv_score(kernels, weights, y)
+    trail.append({**weights, "cv": round(100 * best, 2)})
+    for name, values in grid.items():
+        for value in values:
+            trial = {**weights, name: value}
+            score = cv_score(kernels, trial, y)
+            trail.append({**trial, "cv": round(100 * score, 2)})
+            if score > best:
+                best, weights = score, trial
+        print(json.dumps({"search": name, "weights": weights, "cv": round(100 * best, 2)}),
+              flush=True)
+    return weights, trail
+
+
+def kernel_row(label, weights, kernels, stats, data, n_classes):
+    _, y_train, X_test, y_test = data
+    used = [b for b, w in weights.items() if w]
+    K = sum(weights[b] * kernels[b]["K_train"] for b in used)
+    K_test = sum(weights[b] * kernels[b]["K_test"] for b in used)
+    start = time.perf_counter()
+    model = OneVsRestClassifier(SVC(kernel="precomputed", C=C_KERNEL)).fit(K, y_train)
+    fit_s = time.perf_counter() - start
+    start = time.perf_counter()
+    predicted = model.predict(K_test)
+    predict_s = time.perf_counter() - start
+    dims = sum(stats[b]["dims"] for b in used)
+    return {"row": label, "weights": {b: weights[b] for b in used},
+            "mean_class_accuracy": mean_class_accuracy(y_test, predicted),
+            "train_s": sum(stats[b]["train_s"] for b in used) + fit_s,
+            "predict_ms_per_image": 1000 * (sum(stats[b]["test_s"] for b in used) + predict_s)
+            / len(X_test),
+            "model_mb": (sum(stats[b]["model_bytes"] for b in used) + 4 * dims * n_classes)
+            / 2**20,
+            "peak_memory_mb": max(stats[b]["peak_mb"] for b in used)}
+
+
+def cnn_svm_row(kernels, stats, data):
+    _, y_train, X_test, y_test = data
+    start = time.perf_counter()
+    clf = LinearSVC(C=1).fit(kernels["cnn"]["A"], y_train)
+    fit_s = time.perf_counter() - start
+    predicted = clf.predict(kernels["cnn"]["B"])
+    s = stats["cnn"]
+    return {"row": "cnn-svm: frozen EfficientNet-Lite0 + linear SVM",
+            "mean_class_accuracy": mean_class_accuracy(y_test, predicted),
+            "train_s": s["train_s"] + fit_s,
+            "predict_ms_per_image": 1000 * s["test_s"] / len(X_test),
+            "model_mb": (s["model_bytes"] + len(pickle.dumps(clf))) / 2**20,
+            "peak_memory_mb": s["peak_mb"]}
+
+
+def direct_row(label, model, data):
+    """An estimator fitted and evaluated end to end (the CNNs that train)."""
+    X_train, y_train, X_test, y_test = data
+    with PeakMemory() as memory:
+        start = time.perf_counter()
+        model.fit(X_train, y_train)
+        train_s = time.perf_counter() - start
+        start = time.perf_counter()
+        predicted = model.predict(X_test)
+        predict_s = time.perf_counter() - start
+    row = {"row": label, "mean_class_accuracy": mean_class_accuracy(y_test, predicted),
+           "train_s": train_s, "predict_ms_per_image": 1000 * predict_s / len(X_test),
+           "model_mb": len(pickle.dumps(model)) / 2**20, "peak_memory_mb": memory.peak_mb,
+           "epochs": len(model.history_), "stop_reason": model.stop_reason_}
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def run_split(dataset, seed, args):
+    data = load_data(dataset, seed)
+    n_classes = len(np.unique(data[1]))
+    print(f"{dataset} seed {seed}: {len(data[0])} train, {len(data[2])} test, "
+          f"{n_classes} classes", flush=True)
+    kernels, stats = {}, {}
+    for name, branch in branches().items():
+        if name in args.skip:
+            continue
+        kernels[name], stats[name] = run_branch(name, branch, data, args.n_jobs,
+                                                f"{dataset}_seed{seed}")
+    y = data[1]
+    fusion = {b: w ** 2 for b, w in preset("dsift-fisher-hog-color-svm")["features"]
+              .transformer_weights.items()}
+    hybrid = {b: w ** 2 for b, w in preset("hybrid-svm")["features"]
+              .transformer_weights.items()}
+    rows = [kernel_row("dsift-fisher-hog-color-svm: best classical preset", fusion, kernels,
+                       stats, data, n_classes),
+            cnn_svm_row(kernels, stats, data)]
+    if "cnn_local" in kernels:
+        rows.append(kernel_row("cnn-fisher-svm: Fisher vectors of CNN local features",
+                               {"cnn_local": 1.0}, kernels, stats, data, n_classes))
+    rows.append(kernel_row("hybrid-svm: preset weights", hybrid, kernels, stats, data,
+                           n_classes))
+    search = {}
+    if args.search:
+        grid = {"sift": [0.1, 0.3, 1.0], "hog": [0.05, 0.15, 0.5], "color": [0.01, 0.03, 0.1]}
+        if "cnn_local" in kernels:
+            grid["cnn_local"] = [0.3, 1.0, 3.0]
+        chosen, trail = greedy_weights(kernels, y, {"cnn": 1.0}, grid)
+        search = {"chosen": chosen, "trail": trail}
+        rows.append(kernel_row("hybrid, weights by cross-validation on this split's training "
+                               "images", chosen, kernels, stats, data, n_classes))
+    if "finetuned" not in args.skip:
+        from imgrec_classic.baselines import FineTunedCNN
+
+        rows.append(direct_row("FineTunedCNN: last blocks and head trained",
+                               FineTunedCNN(random_state=seed, max_time=args.budget), data))
+    if "scratch" not in args.skip:
+        from imgrec_classic.baselines import CNNClassifier
+
+        rows.append(direct_row(
+            f"CNNClassifier: from scratch, {args.budget:.0f} s budget",
+            CNNClassifier(input_size=64, channels=(32, 64, 128, 256), dropout=0.4, epochs=200,
+                          patience=15, max_time=args.budget, random_state=seed), data))
+    for row in rows:
+        row.update(dataset=dataset, seed=seed)
+        print(json.dumps({k: round(v, 4) if isinstance(v, float) else v
+                          for k, v in row.items()}), flush=True)
+    return rows, {"dataset": dataset, "seed": seed, "branches": stats, **search}
+
+
+def overhead(n_images: int, batch_size: int) -> dict:
+    """PretrainedCNN.transform over paths against a bare forward over the same batches."""
+    import torch
+    from _common import caltech101_paths
+
+    from imgrec_classic.features import PretrainedCNN
+    from imgrec_classic.features.cnn import load_backbone, prepare_image
+    from imgrec_classic.io import read_image
+
+    paths = caltech101_paths()[::max(1, 6055 // n_images)][:n_images]
+    extractor = PretrainedCNN(batch_size=batch_size, n_jobs=2).fit()
+    network = load_backbone("efficientnet-lite0")
+    tensors = [torch.from_numpy(np.stack([prepare_image(read_image(p), 224)[0]
+                                          for p in paths[i:i + batch_size]]))
+               .permute(0, 3, 1, 2).float().sub(127).div(128)
+               for i in range(0, len(paths), batch_size)]
+
+    def bare():
+        with torch.inference_mode():
+            for x in tensors:
+                network.extract_features(x).mean((2, 3))
+
+    bare()  # warm both paths once
+    extractor.transform(paths[:batch_size])
+    times = {"bare_forward_s": [], "pretrained_cnn_s": []}
+    for _ in range(3):  # interleaved, so drift of the machine hits both
+        start = time.perf_counter()
+        bare()
+        times["bare_forward_s"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        extractor.transform(paths)
+        times["pretrained_cnn_s"].append(time.perf_counter() - start)
+    best = {k: min(v) for k, v in times.items()}
+    result = {"n_images": len(paths), "batch_size": batch_size, "torch_threads":
+              torch.get_num_threads(), **best,
+              "ratio": best["pretrained_cnn_s"] / best["bare_forward_s"],
+              "ms_per_image": 1000 * best["pretrained_cnn_s"] / len(paths)}
+    print(json.dumps(result), flush=True)
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--dataset", default="caltech101",
+                        choices=["caltech101", "flowers17", "orl_faces", "coil20", "yale_faces"])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--skip", nargs="*", default=[],
+                        help="branches or rows to leave out (cnn_local, finetuned, scratch)")
+    parser.add_argument("--no-search", dest="search", action="store_false",
+                        help="no cross-validated weight search")
+    parser.add_argument("--budget", type=float, default=300,
+                        help="training seconds of the CNNs that train")
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--overhead", action="store_true")
+    parser.add_argument("--name", default=None)
+    args = parser.parse_args()
+    if args.overhead:
+        print("wrote", write_result(args.name or "cnn_overhead", overhead(512, 32)))
+        return
+    rows, splits = [], []
+    for seed in args.seeds:
+        split_rows, split = run_split(args.dataset, seed, args)
+        rows += split_rows
+        splits.append(split)
+    print("wrote", write_result(args.name or f"transfer_{args.dataset}",
+                                {"rows": rows, "splits": splits}))
+
+
+if __name__ == "__main__":
+    main()
