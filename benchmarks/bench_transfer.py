@@ -35,6 +35,7 @@ from _common import BENCH_DIR, PeakMemory, require_dataset, write_result
 from bench_caltech101 import load_split as caltech_split
 from bench_caltech101 import mean_class_accuracy
 from bench_flowers17 import load_split as flowers_split
+from joblib import Parallel, delayed
 from sklearn.model_selection import StratifiedKFold
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.svm import SVC, LinearSVC
@@ -97,11 +98,14 @@ def kernel_svm(K_fit, y_fit, K_eval):
     return model.predict(K_eval)
 
 
+def fold_score(K, y, a, b) -> float:
+    return mean_class_accuracy(y[b], kernel_svm(K[np.ix_(a, a)], y[a], K[np.ix_(b, a)]))
+
+
 def cv_score(kernels, weights, y, folds=3) -> float:
     K = sum(w * kernels[b]["K_train"] for b, w in weights.items() if w)
-    scores = [mean_class_accuracy(y[b], kernel_svm(K[np.ix_(a, a)], y[a], K[np.ix_(b, a)]))
-              for a, b in StratifiedKFold(folds, shuffle=True, random_state=0).split(K, y)]
-    return float(np.mean(scores))
+    splits = StratifiedKFold(folds, shuffle=True, random_state=0).split(K, y)
+    return float(np.mean(Parallel(n_jobs=2)(delayed(fold_score)(K, y, a, b) for a, b in splits)))
 
 
 def greedy_weights(kernels, y, start: dict, grid: dict) -> tuple[dict, list]:
@@ -213,7 +217,8 @@ def run_split(dataset, seed, args):
         from imgrec_classic.baselines import FineTunedCNN
 
         rows.append(direct_row("FineTunedCNN: last blocks and head trained",
-                               FineTunedCNN(random_state=seed, max_time=args.budget), data))
+                               FineTunedCNN(random_state=seed, max_time=args.budget,
+                                            n_jobs=args.n_jobs), data))
     if "scratch" not in args.skip:
         from imgrec_classic.baselines import CNNClassifier
 

@@ -172,6 +172,72 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _split_for_compare(y, args):
+    """Indices of the per-class split of ``imgrec compare``, checked before any work."""
+    import numpy as np
+
+    from .evaluation import per_class_split
+
+    classes, counts = np.unique(y, return_counts=True)
+    if len(classes) < 2:
+        raise ValueError(f"{args.data_dir} holds {len(classes)} class; comparing needs two or "
+                         "more sub-folders of images")
+    if args.n_train is not None:
+        if counts.min() <= args.n_train:
+            small = str(classes[counts.argmin()])
+            raise ValueError(f"--n-train {args.n_train} leaves no test image of class "
+                             f"{small!r} ({counts.min()} images)")
+        return per_class_split(y, args.n_train, random_state=args.seed)
+    if counts.min() < 2:
+        raise ValueError(f"class {str(classes[counts.argmin()])!r} has one image; each class needs "
+                         "two or more (one to train, one to test)")
+    from sklearn.model_selection import train_test_split
+
+    index = np.arange(len(y))
+    n_test = max(len(classes), round(args.test_size * len(y)))
+    train, test = train_test_split(index, test_size=n_test, stratify=y, random_state=args.seed)
+    return np.sort(train), np.sort(test)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    import json
+
+    import numpy as np
+
+    from .evaluation.compare import available_presets, compare_presets, plot_comparison
+
+    presets, left_out = available_presets(args.presets)
+    if left_out:
+        print(f"leaving out {', '.join(left_out)}: pip install 'imgrec-classic[cnn]' for the "
+              "pretrained network", file=sys.stderr)
+    if args.plot:
+        from ._compat import optional_import
+
+        optional_import("matplotlib", "plot")
+    data, labels = _load_folder(args.data_dir, verbose=not args.quiet)
+    y = np.asarray(labels)
+    train, test = _split_for_compare(y, args)
+    print(f"comparing {len(presets)} presets on {len(train)} training and {len(test)} test "
+          f"images of {len(set(labels))} classes", file=sys.stderr)
+    rows = compare_presets(data.images, y, train, test, presets, n_jobs=args.n_jobs,
+                           verbose=not args.quiet,
+                           log=lambda line: print(line, file=sys.stderr, flush=True))
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        width = max(len(r["preset"]) for r in rows)
+        print(f"{'preset':<{width}}  {'mean per-class acc':>18}  {'accuracy':>8}  "
+              f"{'train s':>8}  {'predict ms/img':>14}  {'model MB':>8}")
+        for r in sorted(rows, key=lambda r: -r["mean_class_accuracy"]):
+            print(f"{r['preset']:<{width}}  {r['mean_class_accuracy']:>18.4f}  "
+                  f"{r['accuracy']:>8.4f}  {r['train_seconds']:>8.1f}  "
+                  f"{r['predict_ms_per_image']:>14.1f}  {r['model_mb']:>8.2f}")
+    if args.plot:
+        plot_comparison(rows).figure.savefig(args.plot, dpi=120)
+        print(f"accuracy against training time: {args.plot}", file=sys.stderr)
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     from .serve import run
 
@@ -263,6 +329,30 @@ def _build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--top-k", type=int, default=5, help="classes to show per image")
     predict.add_argument("--json", action="store_true", help="print JSON")
     predict.set_defaults(func=_predict)
+
+    compare = commands.add_parser(
+        "compare", help="train and evaluate several presets on one split of a folder",
+        description="Split DATA_DIR (one sub-folder per class) per class, train each preset on "
+                    "the training part, evaluate it on the rest, and print mean per-class "
+                    "accuracy, training time, predict time per image and model size side by "
+                    "side. By default: hog-svm, dsift-fisher-hog-color-svm (classical), cnn-svm "
+                    "(a frozen pretrained network) and hybrid-svm (both); the CNN ones need "
+                    "the [cnn] extra and are left out without it.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    compare.add_argument("data_dir", metavar="DATA_DIR")
+    compare.add_argument("--presets", nargs="+", default=None, metavar="NAME",
+                         help="presets to compare (see `imgrec presets`); default: see above")
+    compare.add_argument("--n-train", type=int, default=None, metavar="N",
+                         help="training images per class (the rest test); default: --test-size")
+    compare.add_argument("--test-size", type=float, default=0.3,
+                         help="fraction of each class held out for testing")
+    compare.add_argument("--seed", type=int, default=0, help="random seed of the split")
+    compare.add_argument("--n-jobs", type=int, default=None, help="parallel workers (-1: all)")
+    compare.add_argument("--plot", metavar="FILE",
+                         help="save accuracy against training time (needs matplotlib)")
+    compare.add_argument("--json", action="store_true", help="print the rows as JSON")
+    compare.add_argument("--quiet", action="store_true", help="no progress bars")
+    compare.set_defaults(func=_compare)
 
     serve = commands.add_parser(
         "serve", help="serve a saved model over HTTP, with a web page",

@@ -146,3 +146,55 @@ def test_train_linearises_a_kernel_preset(digit_folder, tmp_path):
     assert meta["metrics"]["accuracy"] >= 0.6
     predicted = _imgrec("predict", path, digit_folder / "d2" / "3.png")
     assert predicted.returncode == 0 and ": d" in predicted.stdout
+
+
+@pytest.mark.slow
+def test_compare_runs_presets_side_by_side(digit_folder, tmp_path):
+    import json
+
+    from imgrec_classic.evaluation import compare
+
+    plot = tmp_path / "compare.png"
+    presets = ["hog-svm", "cnn-svm"] if compare.cnn_installed() else ["hog-svm"]
+    result = _imgrec("compare", digit_folder, "--presets", *presets,
+                     "--n-train", "20", "--quiet", "--json", "--plot", plot)
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [r["preset"] for r in rows] == presets
+    hog = rows[0]
+    assert hog["mean_class_accuracy"] >= 0.9 and hog["train_seconds"] > 0
+    assert hog["predict_ms_per_image"] > 0 and hog["model_mb"] > 0
+    assert f"[1/{len(presets)}] hog-svm" in result.stderr and plot.stat().st_size > 5000
+    if len(rows) == 2:  # the frozen network on digits
+        assert rows[1]["mean_class_accuracy"] >= 0.8
+    text = _imgrec("compare", digit_folder, "--presets", "hog-svm", "--quiet")
+    assert text.returncode == 0 and "mean per-class acc" in text.stdout
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--presets", "nope"], "unknown preset 'nope'"),
+    (["--n-train", "60"], "leaves no test image"),
+])
+def test_compare_checks_before_training(digit_folder, args, fragment):
+    result = _imgrec("compare", digit_folder, *args, "--quiet")
+    assert result.returncode == 1 and fragment in result.stderr
+    assert "training on" not in result.stderr  # refused before any preset ran
+
+
+def test_compare_refuses_one_class(tmp_path, digit_folder):
+    import shutil
+
+    shutil.copytree(digit_folder / "d1", tmp_path / "only" / "d1")
+    result = _imgrec("compare", tmp_path / "only", "--quiet")
+    assert result.returncode == 1 and "two or more" in result.stderr
+
+
+def test_compare_leaves_out_cnn_presets_without_the_extra(monkeypatch):
+    from imgrec_classic.evaluation import compare
+
+    monkeypatch.setattr(compare, "cnn_installed", lambda: False)
+    presets, left_out = compare.available_presets()
+    assert "cnn-svm" in left_out and "hybrid-svm" in left_out
+    assert "hog-svm" in presets and not any(compare.needs_cnn(p) for p in presets)
+    with pytest.raises(ImportError, match=r"imgrec-classic\[cnn\]"):
+        compare.available_presets(["cnn-svm"])
