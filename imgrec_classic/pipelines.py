@@ -125,9 +125,9 @@ def _fusion_branches() -> list:
 _HYBRID_WEIGHTS = {"sift": 1.0, "hog": 0.5, "color": 0.05, "cnn": 1.0}
 
 # Where the deep local descriptors come from: the 112-channel map after stage 5
-# (stride 16) of the whole image, its longer side at 224 px. On a Flowers-17 split
-# its Fisher vectors gave 95.0 %, against 93.8 % for stage 7 and 92.5 % for the
-# head, both at 448 px and costlier (benchmarks/study_cnn_local.py).
+# (stride 16) of the whole image, its longer side at 224 px: of the layers, input
+# sizes and scales compared on a Flowers-17 split (benchmarks/bench_cnn_local.py),
+# the best alone and among the cheapest.
 _CNN_LOCAL = {"layer": "stage5", "input_size": 224, "resize": "keep"}
 
 
