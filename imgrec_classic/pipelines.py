@@ -155,11 +155,13 @@ def _cnn_fisher_svm():
 
 
 def _hybrid_svm():
-    # The fusion preset's three classical branches beside the CNN's embedding, one
-    # linear SVM on the weighted concatenation (a sum of kernels, as in the fusion).
-    branches = [*_fusion_branches(), ("cnn", _cnn_embedding())]
-    union = ChunkedFeatureUnion(branches, transformer_weights={
-        name: weight ** 0.5 for name, weight in _HYBRID_WEIGHTS.items()})
+    # Classical branches beside deep ones, one linear SVM on the weighted concatenation
+    # of unit-norm branches (a sum of kernels, as in the fusion preset).
+    every = dict([*_fusion_branches(), ("cnn", _cnn_embedding()),
+                  ("cnn_local", Pipeline(_cnn_local()))])
+    union = ChunkedFeatureUnion([(name, every[name]) for name in _HYBRID_WEIGHTS],
+                                transformer_weights={name: weight ** 0.5 for name, weight
+                                                     in _HYBRID_WEIGHTS.items()})
     return [("features", union), *_linear_svm(C=10)]
 
 

@@ -17,8 +17,8 @@ class torch_threads:
 
     Examples
     --------
-    >>> import torch  # doctest: +SKIP
-    >>> with torch_threads(torch, 1):  # doctest: +SKIP
+    >>> import torch
+    >>> with torch_threads(torch, 1):
     ...     torch.get_num_threads()
     1
     """
