@@ -13,6 +13,7 @@ import json
 import re
 import sys
 
+import numpy as np
 from _common import BENCH_DIR, RESULTS_DIR
 
 RESULTS_MD = BENCH_DIR / "RESULTS.md"
@@ -68,15 +69,37 @@ def _columns(rows: list[dict]) -> list[tuple[str, str, str]]:
     return [(k.replace("_", " "), k, "params" if k == "params" else "{}") for k in keys]
 
 
+def transfer_table(rows: list[dict]) -> list[str]:
+    """bench_transfer rows: one line per method, accuracy as mean +- std over the splits."""
+    lines = ["| method | splits | mean per-class accuracy | per split | training s | "
+             "predict ms / image | model MB | peak memory MB |",
+             "|---|---:|---:|---|---:|---:|---:|---:|"]
+    for label in dict.fromkeys(r["row"] for r in rows):
+        mine = [r for r in rows if r["row"] == label]
+        acc = np.array([r["mean_class_accuracy"] for r in mine])
+        spread = f" +- {100 * acc.std():.1f}" if len(acc) > 1 else ""
+        each = ", ".join(f"{100 * a:.1f}" for a in acc)
+        lines.append(
+            f"| {label} | {len(mine)} | {100 * acc.mean():.1f}{spread} % | {each} | "
+            f"{np.mean([r['train_s'] for r in mine]):,.0f} | "
+            f"{np.mean([r['predict_ms_per_image'] for r in mine]):.1f} | "
+            f"{np.mean([r['model_mb'] for r in mine]):.1f} | "
+            f"{np.mean([r['peak_memory_mb'] for r in mine]):,.0f} |")
+    return lines
+
+
 def table(result: dict) -> str:
     """A markdown table of ``result["rows"]``, then the run's command, date and versions."""
     rows = result["rows"]
-    columns = _columns(rows)
-    lines = ["| " + " | ".join(h for h, _, _ in columns) + " |",
-             "|" + "|".join("---" if f in ("{}", "params") else "---:" for _, _, f in columns)
-             + "|"]
-    lines += ["| " + " | ".join(_format(_get(r, p), f) for _, p, f in columns) + " |"
-              for r in rows]
+    if rows and "row" in rows[0] and "train_s" in rows[0]:
+        lines = transfer_table(rows)
+    else:
+        columns = _columns(rows)
+        lines = ["| " + " | ".join(h for h, _, _ in columns) + " |",
+                 "|" + "|".join("---" if f in ("{}", "params") else "---:"
+                                for _, _, f in columns) + "|"]
+        lines += ["| " + " | ".join(_format(_get(r, p), f) for _, p, f in columns) + " |"
+                  for r in rows]
     summary = result.get("summary")
     if summary and any("std" in s for s in summary.values() if isinstance(s, dict)):
         lines.append("")
