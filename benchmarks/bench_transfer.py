@@ -363,7 +363,7 @@ def main():
     parser.add_argument("--name", default=None)
     args = parser.parse_args()
     if args.overhead:
-        print("wrote", write_result(args.name or "cnn_overhead", overhead(512, 32)))
+        print("wrote", write_result(args.name or "cnn_overhead", {"rows": [overhead(512, 32)]}))
         return
     rows, splits = [], []
     for seed in args.seeds:
