@@ -204,7 +204,8 @@ def _compare(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from .evaluation.compare import available_presets, compare_presets, plot_comparison
+    from .evaluation.compare import available_presets, compare_presets
+    from .evaluation.plots import plot_comparison
 
     presets, left_out = available_presets(args.presets)
     if left_out:

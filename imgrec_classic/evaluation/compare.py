@@ -11,7 +11,7 @@ import numpy as np
 
 from .metrics import evaluate
 
-__all__ = ["DEFAULT_PRESETS", "available_presets", "compare_presets", "plot_comparison"]
+__all__ = ["DEFAULT_PRESETS", "available_presets", "cnn_installed", "compare_presets", "needs_cnn"]
 
 #: What ``imgrec compare`` runs by default: a fast and the best classical pipeline,
 #: the frozen CNN and the hybrid of both (the CNN ones only with the ``[cnn]`` extra).
@@ -128,34 +128,3 @@ def compare_presets(images: Sequence, y, train: np.ndarray, test: np.ndarray,
             log(f"[{k}/{len(presets)}] {name}: mean per-class accuracy "
                 f"{report.mean_class_accuracy:.4f} in {seconds:.1f} s")
     return rows
-
-
-def plot_comparison(rows: list[dict], ax=None):
-    """Mean per-class accuracy against training time, one point per preset.
-
-    Parameters
-    ----------
-    rows : list of dict
-        From :func:`compare_presets`.
-    ax : matplotlib Axes, default=None
-
-    Returns
-    -------
-    ax : matplotlib Axes
-    """
-    from .plots import _pyplot
-
-    plt = _pyplot()
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
-    for row in rows:
-        ax.scatter(row["train_seconds"], row["mean_class_accuracy"], s=40)
-        ax.annotate(row["preset"], (row["train_seconds"], row["mean_class_accuracy"]),
-                    textcoords="offset points", xytext=(5, 5), fontsize=8)
-    ax.set_xscale("log")
-    ax.set_xlabel("training time (s, log scale)")
-    ax.set_ylabel("mean per-class accuracy")
-    ax.set_title("presets on the same split")
-    ax.grid(True, alpha=0.3)
-    ax.figure.tight_layout()
-    return ax

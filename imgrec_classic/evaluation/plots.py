@@ -6,7 +6,7 @@ import numpy as np
 
 from .._compat import optional_import
 
-__all__ = ["plot_confusion_matrix", "plot_accuracy_vs_time"]
+__all__ = ["plot_accuracy_vs_time", "plot_comparison", "plot_confusion_matrix"]
 
 
 def _pyplot():
@@ -75,5 +75,34 @@ def plot_accuracy_vs_time(points, ax=None, title: str = "accuracy against traini
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     ax.legend()
+    ax.figure.tight_layout()
+    return ax
+
+
+def plot_comparison(rows: list[dict], ax=None):
+    """Mean per-class accuracy against training time, one point per preset.
+
+    Parameters
+    ----------
+    rows : list of dict
+        From :func:`~imgrec_classic.evaluation.compare.compare_presets`.
+    ax : matplotlib Axes, default=None
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    for row in rows:
+        ax.scatter(row["train_seconds"], row["mean_class_accuracy"], s=40)
+        ax.annotate(row["preset"], (row["train_seconds"], row["mean_class_accuracy"]),
+                    textcoords="offset points", xytext=(5, 5), fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel("training time (s, log scale)")
+    ax.set_ylabel("mean per-class accuracy")
+    ax.set_title("presets on the same split")
+    ax.grid(True, alpha=0.3)
     ax.figure.tight_layout()
     return ax
