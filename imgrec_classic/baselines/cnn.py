@@ -302,8 +302,10 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         targets = torch.from_numpy(codes.astype(np.int64))
         self.history_, best, best_state, waited, paused = [], -1.0, None, 0, 0.0
         self.stop_reason_ = "epochs"
-        bar = tqdm(range(self.epochs), disable=not self.verbose, desc="CNN", unit="epoch")
-        last = 0.0
+        bar = tqdm(range(self.epochs), disable=not self.verbose, desc=type(self).__name__,
+                   unit="epoch")
+        # The pace of an epoch excludes the work before the first (decoding, frozen layers).
+        last = time.perf_counter() - start
         for epoch in bar:
             self._set_train_mode()
             losses = []
