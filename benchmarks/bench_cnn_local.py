@@ -26,12 +26,10 @@ from imgrec_classic.encoding import FisherVector
 from imgrec_classic.features import PretrainedCNN
 
 VARIANTS = {
-    "head, 448 px": dict(layer="head", input_size=448),
     "stage 7, 448 px": dict(layer="stage7", input_size=448),
     "stage 6, 320 px": dict(layer="stage6", input_size=320),
     "stage 5, 224 px": dict(layer="stage5", input_size=224),
     "stage 5, 224 and 336 px": dict(layer="stage5", input_size=224, scales=(1.0, 1.5)),
-    "stage 4, 224 px": dict(layer="stage4", input_size=224),
 }
 
 
