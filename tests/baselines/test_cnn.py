@@ -116,3 +116,19 @@ def test_epoch_callback_sees_each_epoch_and_is_not_timed():
     # the three 0.3 s pauses are excluded from the recorded training time
     assert clf.fit_seconds_ <= wall - 0.85
     assert clf.history_[-1]["seconds"] <= clf.fit_seconds_ + 0.01  # rounded to 0.01 s
+
+
+def test_jitter_changes_brightness_contrast_and_saturation_within_range():
+    from imgrec_classic.baselines.cnn import _jitter
+
+    rng = np.random.RandomState(0)
+    mean, std = np.float32([0.5, 0.4, 0.3]), np.float32([0.2, 0.2, 0.2])
+    pixels = torch.rand(16, 3, 8, 8) * 0.5 + 0.25
+    x = (pixels - torch.from_numpy(mean)[:, None, None]) / torch.from_numpy(std)[:, None, None]
+    out = _jitter(torch, x, 0.4, mean, std, rng)
+    back = out * torch.from_numpy(std)[:, None, None] + torch.from_numpy(mean)[:, None, None]
+    assert back.min() >= -1e-6 and back.max() <= 1 + 1e-6  # clipped to the pixel range
+    shift = (back.mean((1, 2, 3)) - pixels.mean((1, 2, 3))).abs()
+    assert shift.max() > 0.05  # brightness moved, by a different amount per image
+    assert shift.std() > 0.01
+    assert not torch.allclose(_jitter(torch, x, 0.4, mean, std, rng), out)
