@@ -128,9 +128,10 @@ def _fusion_branches() -> list:
 _HYBRID_WEIGHTS = {"sift": 1.0, "hog": 1.5, "color": 0.1, "cnn": 1.0, "cnn_local": 1.0}
 
 # Where the deep local descriptors come from: the 112-channel map after stage 5
-# (stride 16) of the whole image, its longer side at 224 px: of the layers, input
-# sizes and scales compared on a Flowers-17 split (benchmarks/bench_cnn_local.py),
-# the best alone and among the cheapest.
+# (stride 16) of the whole image, its longer side at 224 px. On a Flowers-17 split
+# (benchmarks/bench_cnn_local.py) it costs a fraction of the other layers and sizes
+# (25 s for 1,360 images against 82-353 s) and does as well as any beside the global
+# embedding (97.4 %); a second scale (336 px) adds 0.5 point there for 3.3x the time.
 _CNN_LOCAL = {"layer": "stage5", "input_size": 224, "resize": "keep"}
 
 
