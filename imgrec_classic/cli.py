@@ -342,9 +342,9 @@ def _build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     compare.add_argument("data_dir", metavar="DATA_DIR")
     compare.add_argument("--presets", nargs="+", default=None, metavar="NAME",
-                         help="presets to compare (see `imgrec presets`); default: see above")
+                         help="presets to compare (see `imgrec presets`); None: the four above")
     compare.add_argument("--n-train", type=int, default=None, metavar="N",
-                         help="training images per class (the rest test); default: --test-size")
+                         help="training images per class, the rest to test (None: --test-size)")
     compare.add_argument("--test-size", type=float, default=0.3,
                          help="fraction of each class held out for testing")
     compare.add_argument("--seed", type=int, default=0, help="random seed of the split")
