@@ -63,20 +63,12 @@ def plot_accuracy_vs_time(points, ax=None, title: str = "accuracy against traini
     -------
     ax : matplotlib Axes
     """
-    plt = _pyplot()
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
+    ax = _axes(ax)
     for name, series in points.items():
         series = sorted(series)
         ax.plot([s for s, _ in series], [a for _, a in series], marker="o", label=name)
-    ax.set_xscale("log")
-    ax.set_xlabel("training time (s, log scale, 2 CPU cores)")
-    ax.set_ylabel("test accuracy")
-    ax.set_title(title)
-    ax.grid(True, alpha=0.3)
     ax.legend()
-    ax.figure.tight_layout()
-    return ax
+    return _against_time(ax, "training time (s, log scale, 2 CPU cores)", "test accuracy", title)
 
 
 def plot_comparison(rows: list[dict], ax=None):
@@ -92,17 +84,28 @@ def plot_comparison(rows: list[dict], ax=None):
     -------
     ax : matplotlib Axes
     """
-    plt = _pyplot()
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
+    ax = _axes(ax)
     for row in rows:
         ax.scatter(row["train_seconds"], row["mean_class_accuracy"], s=40)
         ax.annotate(row["preset"], (row["train_seconds"], row["mean_class_accuracy"]),
                     textcoords="offset points", xytext=(5, 5), fontsize=8)
+    return _against_time(ax, "training time (s, log scale)", "mean per-class accuracy",
+                         "presets on the same split")
+
+
+def _axes(ax):
+    """``ax``, or the axes of a new 6 x 4 inch figure."""
+    if ax is None:
+        _, ax = _pyplot().subplots(figsize=(6, 4))
+    return ax
+
+
+def _against_time(ax, xlabel: str, ylabel: str, title: str):
+    """Log time axis, labels, grid and layout shared by the accuracy-against-time plots."""
     ax.set_xscale("log")
-    ax.set_xlabel("training time (s, log scale)")
-    ax.set_ylabel("mean per-class accuracy")
-    ax.set_title("presets on the same split")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.grid(True, alpha=0.3)
     ax.figure.tight_layout()
     return ax
