@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .utils._param_validation import Interval, StrOptions
 
 __all__ = ["PrecomputedKernel", "intersection_kernel", "hellinger_kernel",
-           "chi2_distance"]
+           "chi2_distance", "select_kernel_weights"]
 
 _CHUNK = 256  # rows of X per block of the (X, Y, n_features) temporary
 
@@ -213,3 +213,100 @@ def _linear_parts(svcs: list, X_fit) -> tuple[np.ndarray, np.ndarray]:
         row[svc.support_] = np.ravel(svc.dual_coef_)
     intercept = np.array([float(np.ravel(svc.intercept_)[0]) for svc in svcs])
     return dual @ X_fit.astype(dtype, copy=False), intercept
+
+
+def select_kernel_weights(kernels: dict, y, grid: dict, start: dict | None = None, *,
+                          cv: int = 3, C: float = 10.0, n_jobs: int | None = None,
+                          random_state: int = 0, verbose: bool = False) -> tuple[dict, list]:
+    """Weights of a sum of kernels, chosen greedily by cross-validation.
+
+    Starting from ``start``, the branches of ``grid`` are tried one at a time, in
+    its order: each takes the value of its grid whose kernel ``sum(w_b K_b)`` gives
+    the best mean per-class accuracy of a one-vs-rest SVM over ``cv`` stratified
+    folds, if that beats the best so far; otherwise it stays out (weight 0). One
+    branch at a time keeps the cost linear in the grid's size, where a full grid
+    would be its product.
+
+    Parameters
+    ----------
+    kernels : dict of str to ndarray of shape (n_samples, n_samples)
+        Each branch's kernel between the training samples (for unit-norm feature
+        blocks, their Gram matrix ``A @ A.T``).
+    y : array-like of shape (n_samples,)
+    grid : dict of str to sequence of float
+        Candidate kernel weights of the branches to search.
+    start : dict of str to float, default=None
+        Weights held from the start (the branches not searched); ``None`` starts
+        from nothing, and the first branch of ``grid`` always takes one of its values.
+    cv : int, default=3
+        Stratified folds (shuffled with ``random_state``).
+    C : float, default=10.0
+        The SVM's penalty, as in the presets' linear tail.
+    n_jobs : int, default=None
+        Folds scored in parallel.
+    random_state : int, default=0
+    verbose : bool, default=False
+        A progress bar over the trials.
+
+    Returns
+    -------
+    weights : dict of str to float
+        The chosen kernel weights; a branch left out has none.
+    trail : list of dict
+        Every trial: its weights and its score (``"cv"``, mean per-class accuracy).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.repeat([0, 1], 15)
+    >>> useful = np.c_[y + 0.3 * rng.standard_normal(30), np.ones(30)]
+    >>> noise = rng.standard_normal((30, 5))
+    >>> kernels = {"useful": useful @ useful.T, "noise": noise @ noise.T}
+    >>> weights, trail = select_kernel_weights(kernels, y, {"useful": [1.0],
+    ...                                                     "noise": [0.1, 1.0]})
+    >>> weights
+    {'useful': 1.0}
+    """
+    from joblib import Parallel, delayed
+    from sklearn.model_selection import StratifiedKFold
+    from tqdm.auto import tqdm
+
+    y = np.asarray(y)
+    unknown = sorted(set(grid) - set(kernels))
+    if unknown:
+        raise ValueError(f"grid names branches without a kernel: {unknown}")
+    if not all(len(values) for values in grid.values()):
+        raise ValueError("every branch of the grid needs at least one candidate weight")
+    folds = list(StratifiedKFold(cv, shuffle=True, random_state=random_state).split(y, y))
+
+    def score(weights: dict) -> float:
+        K = sum(w * np.asarray(kernels[b], np.float64) for b, w in weights.items() if w)
+        return float(np.mean(Parallel(n_jobs=n_jobs)(
+            delayed(_fold_score)(K, y, fit, held, C) for fit, held in folds)))
+
+    weights, best, trail = dict(start or {}), -np.inf, []
+    if weights:
+        best = score(weights)
+        trail.append({**weights, "cv": best})
+    bar = tqdm(total=sum(map(len, grid.values())), disable=not verbose,
+               desc="branch weights", unit="trial")
+    for name, values in grid.items():
+        for value in values:
+            trial = {**weights, name: float(value)}
+            trial_score = score(trial)
+            trail.append({**trial, "cv": trial_score})
+            bar.update()
+            if trial_score > best:
+                best, weights = trial_score, trial
+    bar.close()
+    return weights, trail
+
+
+def _fold_score(K, y, fit, held, C) -> float:
+    from sklearn.metrics import balanced_accuracy_score
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.svm import SVC
+
+    model = OneVsRestClassifier(SVC(kernel="precomputed", C=C)).fit(K[np.ix_(fit, fit)], y[fit])
+    return balanced_accuracy_score(y[held], model.predict(K[np.ix_(held, fit)]))

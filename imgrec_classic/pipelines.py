@@ -119,12 +119,14 @@ def _fusion_branches() -> list:
     return [("sift", Pipeline(_fisher())), ("hog", hog), ("color", color)]
 
 
-# Kernel weights of the hybrid's branches (each branch has unit norm, scaled by the
-# square root), picked by 3-fold cross-validation on the Caltech-101 training images
-# only (30 per class, split seed 0), one branch at a time from the embedding alone
-# (91.4 %): dense-SIFT Fisher vectors 93.0 %, HOG 93.6 %, colour 93.7 %, Fisher
-# vectors of the CNN's local features 94.1 % (benchmarks/bench_transfer.py,
-# results/transfer_caltech101_search.json).
+# The hybrid chooses its branches' kernel weights by 3-fold cross-validation on the
+# user's training images: from the embedding alone, one branch at a time, each the
+# value of its grid that scores best, or left out (``ChunkedFeatureUnion.weight_grid``).
+# The grid spans what the searches chose on Caltech-101 and Flowers-17 training images,
+# steps of about 3x apart (benchmarks/bench_transfer.py). The fallback weights, for
+# classes with fewer than 3 training images, are Caltech-101's choice (split 0).
+_HYBRID_GRID = {"sift": [0.1, 0.3, 1.0, 3.0], "hog": [0.05, 0.15, 0.5, 1.5, 4.5],
+                "color": [0.01, 0.03, 0.1, 0.3], "cnn_local": [0.3, 1.0, 3.0]}
 _HYBRID_WEIGHTS = {"sift": 1.0, "hog": 1.5, "color": 0.1, "cnn": 1.0, "cnn_local": 1.0}
 
 # Where the deep local descriptors come from: the 112-channel map after stage 5
@@ -163,9 +165,12 @@ def _hybrid_svm():
     # of unit-norm branches (a sum of kernels, as in the fusion preset).
     every = dict([*_fusion_branches(), ("cnn", _cnn_embedding()),
                   ("cnn_local", Pipeline(_cnn_local()))])
+    # Unit-norm branches scaled by multipliers w: kernel weights w ** 2.
     union = ChunkedFeatureUnion([(name, every[name]) for name in _HYBRID_WEIGHTS],
                                 transformer_weights={name: weight ** 0.5 for name, weight
-                                                     in _HYBRID_WEIGHTS.items()})
+                                                     in _HYBRID_WEIGHTS.items()},
+                                weight_grid={name: [value ** 0.5 for value in values]
+                                             for name, values in _HYBRID_GRID.items()})
     return [("features", union), *_linear_svm(C=10)]
 
 
@@ -200,7 +205,8 @@ _BUILDERS: dict[str, tuple[Callable[[], list], str]] = {
                        "vectors, linear SVM; needs the [cnn] extra"),
     "hybrid-svm": (_hybrid_svm, "the fusion preset's dense-SIFT Fisher vectors, HOG and "
                    "colour beside the frozen EfficientNet-Lite0 embedding and the Fisher "
-                   "vectors of its local features, weighted, linear SVM; needs the [cnn] extra"),
+                   "vectors of its local features, weights chosen by cross-validation on "
+                   "the training images, linear SVM; needs the [cnn] extra"),
     "dsift-vlad-svm": (_dsift_vlad_svm, "multi-scale dense SIFT, 64-word VLAD, 1x1+2x2 "
                        "pyramid, linear SVM"),
 }

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, TransformerMixin, clone
-from sklearn.pipeline import FeatureUnion
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from sklearn.pipeline import FeatureUnion, make_pipeline
+from sklearn.preprocessing import FunctionTransformer, Normalizer, StandardScaler
 
 from imgrec_classic.compose import ChunkedFeatureUnion
 
@@ -96,3 +96,69 @@ def test_memory_beyond_the_output_is_one_chunk():
         tracemalloc.stop()
     one_chunk = chunk * 1000 * 8
     assert peak - out.nbytes < 1.5 * one_chunk
+
+
+def _labelled(n_per_class=12, seed=0):
+    """A branch that separates three classes, and one of pure noise."""
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.arange(3), n_per_class)
+    signal = np.eye(3)[y] + 0.3 * rng.standard_normal((len(y), 3))
+    noise = rng.standard_normal((len(y), 20))
+    return np.c_[signal, noise], y
+
+
+def _split_branches():
+    pick = [("signal", FunctionTransformer(lambda X: X[:, :3])),
+            ("noise", FunctionTransformer(lambda X: X[:, 3:]))]
+    return [(name, make_pipeline(branch, Normalizer())) for name, branch in pick]
+
+
+def test_weight_search_keeps_the_useful_branch_and_skips_the_other():
+    X, y = _labelled()
+    union = ChunkedFeatureUnion(_split_branches(), weight_grid={"signal": [1.0],
+                                                                "noise": [0.3, 1.0]})
+    out = union.fit_transform(X, y)
+    assert union.weights_ == {"signal": 1.0, "noise": 0.0}
+    assert len(union.weight_trail_) == 3
+    expected = FeatureUnion(_split_branches(), transformer_weights=union.weights_).fit_transform(X)
+    np.testing.assert_allclose(out, expected, rtol=1e-6)
+    np.testing.assert_allclose(union.transform(X), expected, rtol=1e-6)
+    # fit alone learns the same weights as fit_transform
+    assert clone(union).fit(X, y).weights_ == union.weights_
+
+
+def test_a_left_out_branch_is_not_computed():
+    X, y = _labelled()
+    counting = _Counting()
+    union = ChunkedFeatureUnion([*_split_branches(), ("count", counting)],
+                                weight_grid={"signal": [1.0], "count": [0.5]})
+    union.fit(X, y)
+    assert union.weights_["count"] == 0.0
+    calls = list(union.named_transformers["count"].calls_)
+    union.transform(X[:5])
+    assert union.named_transformers["count"].calls_ == calls
+
+
+def test_weight_search_checks_its_parameters_before_fitting():
+    X, y = _labelled()
+    counting = [("count", _Counting())]
+    for grid, message in [({"nope": [1.0]}, "unknown branches"), ({"count": []}, "positive"),
+                          ({"count": [-1.0]}, "positive"), ({}, "non-empty")]:
+        union = ChunkedFeatureUnion(counting, weight_grid=grid)
+        with pytest.raises(ValueError, match=message):
+            union.fit(X, y)
+        assert not hasattr(union.named_transformers["count"], "calls_")
+    with pytest.raises(ValueError, match="needs y"):
+        ChunkedFeatureUnion(counting, weight_grid={"count": [1.0]}).fit(X)
+    with pytest.raises(ValueError, match="weight_cv"):
+        ChunkedFeatureUnion(counting, weight_grid={"count": [1.0]}, weight_cv=1).fit(X, y)
+
+
+def test_too_few_images_per_class_keeps_the_given_weights():
+    X, y = _labelled(n_per_class=2)
+    union = ChunkedFeatureUnion(_split_branches(), transformer_weights={"noise": 0.5},
+                                weight_grid={"signal": [1.0], "noise": [1.0]})
+    with pytest.warns(UserWarning, match="fewer than the 3 folds"):
+        union.fit(X, y)
+    assert union.weights_ == {"signal": 1.0, "noise": 0.5}
+    assert union.weight_trail_ == []

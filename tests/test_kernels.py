@@ -82,3 +82,34 @@ def test_linearize_gives_the_same_decisions():
     np.testing.assert_allclose(small32.decision_function(X_new.astype(np.float32)),
                                ovr32.decision_function(X_new.astype(np.float32)),
                                rtol=1e-4, atol=1e-4)
+
+
+def test_select_kernel_weights_scores_as_scikit_learn_cross_validation():
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.svm import SVC
+
+    from imgrec_classic.kernels import select_kernel_weights
+
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(4), 9)
+    A = np.eye(4)[y] + 0.8 * rng.standard_normal((36, 4))
+    B = np.eye(4)[y] + 1.5 * rng.standard_normal((36, 4))
+    kernels = {"a": A @ A.T, "b": B @ B.T}
+    weights, trail = select_kernel_weights(kernels, y, {"b": [0.5, 2.0]}, {"a": 1.0}, C=3.0)
+    assert [set(t) - {"cv"} for t in trail] == [{"a"}, {"a", "b"}, {"a", "b"}]
+    folds = StratifiedKFold(3, shuffle=True, random_state=0)
+    for t in trail:  # each trial's score is scikit-learn's, on the weighted kernel sum
+        K = sum(t[name] * kernels[name] for name in ("a", "b") if name in t)
+        expected = cross_val_score(OneVsRestClassifier(SVC(kernel="precomputed", C=3.0)), K, y,
+                                   cv=folds, scoring="balanced_accuracy").mean()
+        assert t["cv"] == pytest.approx(expected)
+    best = max(trail, key=lambda t: t["cv"])
+    assert weights == {k: v for k, v in best.items() if k != "cv"}
+
+
+def test_select_kernel_weights_rejects_unknown_branches():
+    from imgrec_classic.kernels import select_kernel_weights
+
+    with pytest.raises(ValueError, match="without a kernel"):
+        select_kernel_weights({"a": np.eye(6)}, np.arange(6) % 2, {"b": [1.0]})

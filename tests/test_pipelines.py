@@ -133,6 +133,8 @@ def test_hybrid_preset_joins_the_fusion_branches_and_the_cnn():
     names = [name for name, _ in union.transformer_list]
     assert names[:4] == [*(name for name, _ in fusion.transformer_list), "cnn"]
     assert union.transformer_weights.keys() == set(names)
+    # its weights are chosen in fit, the embedding held and every other branch searched
+    assert set(union.weight_grid) == set(names) - {"cnn"}
 
 
 def test_grid_search_over_encoder_parameters():
