@@ -1,8 +1,8 @@
 """Serving: latency and throughput of `imgrec serve` under load, and batch throughput.
 
 Models trained on the Caltech-101 30-train split: HOG + SVM, the best preset
-(Fisher vectors + HOG + colour) and its Fisher vectors alone, each linearised
-(kernels.linearize) and saved as `imgrec train` does; they are cached in
+(Fisher vectors + HOG + colour) and its Fisher vectors alone (linear SVMs holding
+explicit weights), each saved as `imgrec train` does; they are cached in
 benchmarks/models/. For each, `imgrec serve` runs in its own
 process (one uvicorn worker) on 127.0.0.1 and a bounded load generator posts
 256x256 JPEGs of test images: first one request at a time (latency p50/p99), then
@@ -30,7 +30,6 @@ import requests
 from _common import BENCH_DIR, write_result
 from bench_caltech101 import load_split, parse_params
 
-from imgrec_classic.kernels import linearize
 from imgrec_classic.persistence import load_model, save_model
 from imgrec_classic.pipelines import preset
 
@@ -46,7 +45,7 @@ def trained_model(name: str, params: dict | None = None) -> Path:
     if not path.exists():
         X, y, *_ = load_split("30x50", 0)
         start = time.perf_counter()
-        model = linearize(preset(name, n_jobs=2, **params).fit(X, y))
+        model = preset(name, n_jobs=2, **params).fit(X, y)
         path.parent.mkdir(exist_ok=True)
         save_model(model, path, preset=name, params=params,
                    fit_seconds=round(time.perf_counter() - start, 1))

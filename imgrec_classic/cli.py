@@ -101,7 +101,6 @@ def _train(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .evaluation import evaluate
-    from .kernels import linearize
     from .persistence import save_model
     from .pipelines import preset
 
@@ -123,8 +122,6 @@ def _train(args: argparse.Namespace) -> int:
         report = evaluate(model, test_images, y_test)
         metrics = report.to_dict()
         print(f"held-out {len(test_images)} images: {report}")
-    # Same predictions; the file no longer holds every training vector (kernels.linearize).
-    model = linearize(model)
     path = save_model(model, args.output, preset=args.preset,
                       params={k: repr(v) for k, v in params.items()},
                       target_names=data.target_names, data_dir=str(args.data_dir),

@@ -148,12 +148,12 @@ def load_model(path: str | os.PathLike, trusted: list[str] | None = None):
 
 def trusted_types() -> list[str]:
     """The imgrec-classic types a skops model file may contain."""
-    from . import baselines, compose, encoding, features, kernels, preprocessing
+    from . import baselines, compose, encoding, features, kernels, preprocessing, svm
     from .encoding.vocabulary import Vocabulary
     from .io.pending import PendingImage
 
     names = set()
-    for module in (compose, encoding, features, kernels, preprocessing):
+    for module in (compose, encoding, features, kernels, preprocessing, svm):
         for name in module.__all__:
             obj = getattr(module, name)
             if isinstance(obj, type):

@@ -5,9 +5,8 @@ from __future__ import annotations
 import copy
 
 import numpy as np
-from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.pipeline import Pipeline
-from sklearn.svm._base import BaseSVC
+from sklearn.svm import SVC, NuSVC
 
 __all__ = ["ovr_decision_from_ovo", "predict_with_scores", "predict_top_k"]
 
@@ -27,9 +26,9 @@ def predict_with_scores(model, X):
     final = model
     if isinstance(model, Pipeline) and len(model) > 1:
         X, final = model[:-1].transform(X), model[-1]
-    if isinstance(final, LinearClassifierMixin) and len(final.classes_) > 2:
+    if _is_linear(final) and len(final.classes_) > 2:
         # Its predict is the argmax of decision_function: one pass over the weights,
-        # not two (they are most of a linearised model's size).
+        # not two (they are most of a Fisher-vector model's size).
         scores = np.asarray(final.decision_function(X), dtype=float)
         return final.classes_[scores.argmax(axis=1)], scores, "decision"
     y_pred = final.predict(X)
@@ -47,9 +46,16 @@ def predict_with_scores(model, X):
     return y_pred, None, None
 
 
+def _is_linear(estimator) -> bool:
+    """A linear classifier (weights ``coef_``, no support vectors), whose prediction is
+    the class of the highest decision value: LinearSVC, GramLinearSVC, LogisticRegression."""
+    return (getattr(estimator, "coef_", None) is not None and hasattr(estimator, "classes_")
+            and not hasattr(estimator, "support_"))
+
+
 def _is_ovo_svc(estimator) -> bool:
     # Without probabilities (``predict_proba`` would be preferred, as below).
-    return (isinstance(estimator, BaseSVC) and not hasattr(estimator, "predict_proba")
+    return (isinstance(estimator, (SVC, NuSVC)) and not hasattr(estimator, "predict_proba")
             and estimator.decision_function_shape == "ovr" and len(estimator.classes_) > 2)
 
 

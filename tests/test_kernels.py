@@ -48,42 +48,6 @@ def test_fixed_gamma_and_negative_input(rng):
     PrecomputedKernel("linear").fit(X - 1)
 
 
-def test_linearize_gives_the_same_decisions():
-    from sklearn.multiclass import OneVsRestClassifier
-    from sklearn.pipeline import Pipeline
-    from sklearn.svm import SVC
-
-    from imgrec_classic.kernels import PrecomputedKernel, linearize
-
-    rng = np.random.default_rng(0)
-    X, y = rng.random((60, 7)), np.repeat(["a", "b", "c", "d"], 15)
-    X_new = rng.random((20, 7))
-    ovr = Pipeline([("kernel", PrecomputedKernel("linear")),
-                    ("classifier", OneVsRestClassifier(SVC(kernel="precomputed", C=10)))])
-    ovr.fit(X, y)
-    small = linearize(ovr)
-    np.testing.assert_allclose(small.decision_function(X_new), ovr.decision_function(X_new),
-                               rtol=1e-5, atol=1e-6)
-    assert (small.predict(X_new) == ovr.predict(X_new)).all()
-    assert len(ovr.steps) == 2 and not hasattr(small[-1], "estimators_")
-    binary = Pipeline([("kernel", PrecomputedKernel("linear")),
-                       ("classifier", SVC(kernel="precomputed"))]).fit(X, y == "a")
-    np.testing.assert_allclose(linearize(binary).decision_function(X_new),
-                               binary.decision_function(X_new), rtol=1e-5, atol=1e-6)
-    chi2 = Pipeline([("kernel", PrecomputedKernel("chi2")),
-                     ("classifier", SVC(kernel="precomputed"))]).fit(X, y)
-    assert linearize(chi2) is chi2
-    # float32 codes (as the encoders give) keep float32 weights: no upcast at predict time.
-    ovr32 = Pipeline([("kernel", PrecomputedKernel("linear")),
-                      ("classifier", OneVsRestClassifier(SVC(kernel="precomputed", C=10)))])
-    ovr32.fit(X.astype(np.float32), y)
-    small32 = linearize(ovr32)
-    assert small32[-1].coef_.dtype == np.float32
-    np.testing.assert_allclose(small32.decision_function(X_new.astype(np.float32)),
-                               ovr32.decision_function(X_new.astype(np.float32)),
-                               rtol=1e-4, atol=1e-4)
-
-
 def test_select_kernel_weights_scores_as_scikit_learn_cross_validation():
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.multiclass import OneVsRestClassifier

@@ -27,7 +27,6 @@ def test_n_jobs_and_verbose_reach_union_branches_not_the_union():
     assert params["features__color__features__n_jobs"] == 2
     assert params["features__n_jobs"] is None  # the union runs its branches in turn
     assert params["features__sift__encoding__verbose"] is True
-    assert params["classifier__estimator__verbose"] is False  # no libsvm chatter
 
 
 def test_params_and_n_jobs_reach_the_steps():
