@@ -1,4 +1,11 @@
-"""Combining feature branches without holding two copies of the output."""
+"""The engine: branches of (extractor, encoder) over one loop of images.
+
+:class:`ImageEncoder` runs branches of (extractor, encoder or map) over it: each
+worker decodes an image once (its colour and grey views shared by the branches),
+calls each branch's public per-batch function (``extract_images``) and per-image
+encoder (``encode``), and sends back the weighted rows, which land in one
+preallocated output. Memory stays flat in the number of images.
+"""
 
 from __future__ import annotations
 
@@ -6,198 +13,313 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.pipeline import FeatureUnion
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
-from tqdm.auto import tqdm
 
-__all__ = ["ChunkedFeatureUnion"]
+from .descriptors import Descriptors
+from .features.base import decode_and_extract
+from .features.cache import DescriptorCache
+from .utils.images import as_image_list
+from .utils.parallel import map_batches
+
+__all__ = ["ImageEncoder"]
 
 
-class ChunkedFeatureUnion(FeatureUnion):
-    """A ``FeatureUnion`` that transforms ``chunk_size`` images at a time.
+class ImageEncoder(TransformerMixin, BaseEstimator):
+    """Branches of (extractor, encoder or map) over one loop of images.
 
-    scikit-learn's union transforms all images with every branch, then stacks
-    the results: at its peak it holds the output twice. Here the output is
-    allocated once and filled chunk by chunk, so memory beyond it stays bounded
-    by one chunk of every branch, whatever the number of images (a Fisher-vector
-    branch alone makes 0.8 MB per image). Branches run one after the other, each
-    with its own ``n_jobs``; ``fit_transform`` is ``fit`` then ``transform``.
+    As ``ColumnTransformer`` takes ``(name, transformer, columns)``, this takes
+    ``(name, extractor, encoder)``: a local extractor (``DenseSIFT``, ``SIFT``,
+    ``PretrainedCNN(output="local")``...) with an encoder (``FisherVector``,
+    ``VLAD``, ``BagOfVisualWords``), or a global one (``HOG``, ``ColorHistogram``,
+    ``PretrainedCNN()``) with a row map (``Hellinger``, ``Normalizer``) or None.
+    Each image is decoded once for all branches; each branch writes its weighted
+    slice of the image's row.
 
-    With ``weight_grid``, ``fit`` chooses the branches' weights itself, by
-    cross-validation on the training images (:func:`~imgrec_classic.kernels.select_kernel_weights`
-    on each branch's Gram matrix): the weights suit the user's data rather than the
-    data they were tuned on. A branch the search leaves out is not computed at
-    ``transform``; its columns are zero.
+    ``fit`` makes one pass over the images the encoders sample (each draws its own,
+    as its ``max_images`` and ``random_state`` say) to learn their vocabularies
+    and mixtures, then, in ``fit_transform``, one pass to encode every training
+    image. With ``weight_grid``, the branch weights are chosen by
+    cross-validation on the training images' rows
+    (:func:`~imgrec_classic.kernels.select_kernel_weights` on each branch's Gram
+    matrix); a branch it leaves out is not computed at ``transform``.
+
+    Parameters are reachable as ``<branch>__<param>`` for the extractor and
+    ``<branch>_encoding__<param>`` for the encoder (``sift__step``,
+    ``sift_encoding__n_components``); ``set_params(<branch>="drop")`` leaves a
+    branch out.
 
     Parameters
     ----------
-    transformer_list : list of (str, transformer)
-    chunk_size : int, default=1024
-        Images per chunk. Each chunk ends with a parallel section whose workers
-        finish unevenly, so small chunks cost time (with 256-image chunks the
-        fusion preset's Caltech-101 run took 467 s, against 436 s with
-        scikit-learn's union); 1,024 Fisher vectors of 0.8 MB are the memory
-        this default spends.
-    n_jobs : int, default=None
-        Not used by ``transform`` (branches carry their own parallelism); passed to
-        scikit-learn's ``fit``.
-    transformer_weights : dict, default=None
-        Multiplier of each branch's output, keyed by branch name (1 when absent).
-        With ``weight_grid``, the weights of the branches outside the grid, and of
-        every branch when a class has fewer than ``weight_cv`` training images.
+    branches : list of (str, extractor, encoder or None)
+        A map must work row by row (it is fitted on one row of zeros): one that
+        learns from the data, as PCA does, belongs after the ImageEncoder.
+    weights : dict of str to float, default=None
+        Multiplier of each branch's output (1 when absent). With unit-norm
+        branches a multiplier ``w`` is a kernel weight ``w ** 2``.
     weight_grid : dict of str to sequence of float, default=None
-        Candidate multipliers of the branches to search, tried one branch at a
-        time in the dict's order, each starting left out (for unit-norm branches a
-        multiplier ``w`` is a kernel weight ``w ** 2``). ``None``: no search.
+        Candidate multipliers of the branches to search, tried one branch at a time
+        in the dict's order, each starting left out; the branches outside the grid
+        keep ``weights``. ``None``: no search.
     weight_cv : int, default=3
-        Stratified folds of the search.
+        Stratified folds of the search. When a class has fewer training images,
+        the search does not run (with a warning) and ``weights`` stand.
     weight_C : float, default=10.0
         Penalty of the search's one-vs-rest SVM (the presets' linear tail).
+    batch_size : int, default=None
+        Images per worker call (None: about four per worker, at most 32).
+    n_jobs : int, default=None
+        joblib workers: decoding, extraction and encoding of each image run in one.
     verbose : bool, default=False
-        A progress bar over chunks, and over the search's trials.
-    verbose_feature_names_out : bool, default=True
+        A progress bar on every pass (sampling, encoding), the encoders' fits and
+        the weight search.
 
     Attributes
     ----------
     weights_ : dict of str to float
-        The multiplier of each branch ``transform`` applies (0: left out).
+        The multiplier ``transform`` applies to each branch (0: left out).
     weight_trail_ : list of dict
-        With ``weight_grid``: every trial of the search (kernel weights and ``"cv"``
-        score); empty when the search could not run.
+        The search's trials (kernel weights and ``"cv"`` score); empty without one.
+    widths_ : dict of str to int
+        Columns of each branch in the output.
+    n_features_out_ : int
 
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn.preprocessing import FunctionTransformer
-    >>> union = ChunkedFeatureUnion([("a", FunctionTransformer()),
-    ...                              ("b", FunctionTransformer(np.square))],
-    ...                             chunk_size=2, transformer_weights={"b": 10})
-    >>> union.fit_transform(np.arange(3.0)[:, None]).tolist()
-    [[0.0, 0.0], [1.0, 10.0], [2.0, 40.0]]
+    >>> from imgrec_classic.encoding import FisherVector, Hellinger
+    >>> from imgrec_classic.features import HOG, DenseSIFT
+    >>> images = list(np.random.default_rng(0).integers(0, 256, (6, 64, 64), np.uint8))
+    >>> encoder = ImageEncoder([
+    ...     ("sift", DenseSIFT(step=8, sizes=(4,)), FisherVector(n_components=2)),
+    ...     ("hog", HOG(image_shape=(32, 32)), Hellinger())], weights={"hog": 0.5})
+    >>> encoder.fit_transform(images).shape
+    (6, 580)
+    >>> encoder.get_params()["sift_encoding__n_components"]
+    2
     """
 
-    def __init__(self, transformer_list, *, chunk_size=1024, n_jobs=None,
-                 transformer_weights=None, weight_grid=None, weight_cv=3, weight_C=10.0,
-                 verbose=False, verbose_feature_names_out=True):
-        super().__init__(transformer_list, n_jobs=n_jobs,
-                         transformer_weights=transformer_weights, verbose=verbose,
-                         verbose_feature_names_out=verbose_feature_names_out)
-        self.chunk_size = chunk_size
+    _SUFFIX = "_encoding"
+
+    def __init__(self, branches, *, weights=None, weight_grid=None, weight_cv=3,
+                 weight_C=10.0, batch_size=None, n_jobs=None, verbose=False):
+        self.branches = branches
+        self.weights = weights
         self.weight_grid = weight_grid
         self.weight_cv = weight_cv
         self.weight_C = weight_C
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
+        self.verbose = verbose
 
-    def fit(self, X, y=None, **params):
-        """Fit every branch (and, with ``weight_grid``, choose their weights)."""
-        if self.weight_grid is None:
-            super().fit(X, y, **params)
-            self.weights_, self.weight_trail_ = self._given_weights(), []
+    # -- parameters -------------------------------------------------------------------
+    def get_params(self, deep=True):
+        params = super().get_params(deep=False)
+        if not deep:
+            return params
+        for name, extractor, encoder in self.branches:
+            for key, part in ((name, extractor), (name + self._SUFFIX, encoder)):
+                params[key] = part
+                if hasattr(part, "get_params"):
+                    params.update({f"{key}__{k}": v for k, v in part.get_params().items()})
+        return params
+
+    def set_params(self, **params):
+        if not params:
             return self
-        self.fit_transform(X, y, **params)
+        own = super().get_params(deep=False)
+        for key in [k for k in params if k in own]:
+            setattr(self, key, params.pop(key))
+        branches = [list(b) for b in self.branches]
+        slots = {}
+        for i, (name, _, _) in enumerate(branches):
+            slots[name], slots[name + self._SUFFIX] = (i, 1), (i, 2)
+        nested: dict = {}
+        for key, value in params.items():
+            head, _, rest = key.partition("__")
+            if head not in slots:
+                raise ValueError(_unknown_key(key, self.get_params()))
+            if rest:
+                nested.setdefault(head, {})[rest] = value
+            else:
+                i, j = slots[head]
+                branches[i][j] = value
+        for head, values in nested.items():
+            i, j = slots[head]
+            if not hasattr(branches[i][j], "set_params"):
+                raise ValueError(f"branch part {head!r} is {branches[i][j]!r}: it has no "
+                                 f"parameters to set ({sorted(values)})")
+            branches[i][j].set_params(**values)
+        self.branches = [tuple(b) for b in branches]
         return self
 
-    def fit_transform(self, X, y=None, **params):
-        """Fit every branch, then transform ``X`` chunk by chunk.
+    # -- fitting ----------------------------------------------------------------------
+    def fit(self, X, y=None):
+        """Fit the extractors and learn the encoders from the images they sample.
 
-        With ``weight_grid``, the training output, computed once, also gives the
-        branches' Gram matrices for the weight search, then is scaled in place.
-        """
-        X = _sized(X)
-        self._check_chunk_size()
-        if self.weight_grid is None:
-            return self.fit(X, y, **params).transform(X)
-        search = self._check_search(y)
-        super().fit(X, y, **params)
-        self.weights_ = {name: 1.0 for name, branch in self.transformer_list
-                         if branch != "drop"}
-        out = self.transform(X)
-        self.weights_, self.weight_trail_ = self._given_weights(), []
-        if search:
-            self._search_weights(out, y)
-        self._scale(out)
-        return out
-
-    def transform(self, X):
-        """Each branch's output on ``X``, weighted and side by side.
+        With ``weight_grid`` the training images are also encoded, to choose the
+        weights (as ``fit_transform`` does).
 
         Parameters
         ----------
-        X : sequence of images (paths, bytes or arrays) or array
+        X : sequence of images (paths, bytes, file objects or arrays)
+        y : array-like of shape (n_images,), default=None
+            Needed by ``weight_grid`` only.
 
         Returns
         -------
-        ndarray of shape (n_images, sum of the branches' widths)
+        self
         """
-        check_is_fitted(self)
-        X = _sized(X)
-        self._check_chunk_size()
-        n = len(X)
-        if n == 0:
-            raise ValueError("X holds no images")
-        out = None
-        for start in tqdm(range(0, n, self.chunk_size), disable=not self.verbose,
-                          desc=type(self).__name__, unit="chunk"):
-            chunk = X[start:start + self.chunk_size]
-            rows = slice(start, start + len(chunk))
-            if out is None:  # the first chunk tells the width and type of the output
-                parts = list(self._branch_outputs(chunk))
-                self.widths_ = {name: p.shape[1] for name, _, p in parts}
-                out = np.empty((n, sum(self.widths_.values())),
-                               np.result_type(*(p for *_, p in parts), *(w for _, w, _ in parts)))
-                self._write(out, rows, parts)
-                del parts  # else the first chunk's outputs live as long as the loop
-            else:  # each branch's chunk goes straight into place: no stacked copy
-                self._write(out, rows, self._branch_outputs(chunk))
+        images = as_image_list(X)
+        if self._fit_encoders(images, y):
+            self._encode_and_search(images, y)
+        return self
+
+    def fit_transform(self, X, y=None, **fit_params):
+        """Fit, then encode the training images in the same pass that chooses weights.
+
+        Returns
+        -------
+        ndarray of shape (n_images, n_features_out_), float32
+        """
+        images = as_image_list(X)
+        if self._fit_encoders(images, y):
+            return self._encode_and_search(images, y)
+        return self.transform(images)
+
+    def _fit_encoders(self, images, y) -> bool:
+        """Checks, the sampled pass and the encoders' fits; True if a search is to run."""
+        self._check_params()
+        search = self.weight_grid is not None and self._check_search(y)
+        active = self._active()
+        for _, extractor, _ in active:
+            extractor.fit()
+        plans = {name: encoder.plan_sample(len(images))
+                 for name, _, encoder in active if _is_encoder(encoder)}
+        samples = self._sample_pass(images, active, plans)
+        self.widths_ = {}
+        for name, extractor, encoder in active:
+            if _is_encoder(encoder):
+                encoder.fit_sampled(samples[name], plans[name])
+                self.widths_[name] = encoder.n_features_out_
+            else:
+                width = extractor.n_features_out_
+                if encoder is not None:
+                    encoder.fit(np.zeros((1, width), np.float32))
+                    width = encoder.transform(np.zeros((1, width), np.float32)).shape[1]
+                self.widths_[name] = width
+        self.n_features_out_ = sum(self.widths_.values())
+        self.weights_ = self._given_weights()
+        self.weight_trail_ = []
+        return search
+
+    def _sample_pass(self, images, active, plans) -> dict:
+        """Each sampling branch's reduced descriptors of the images it picked."""
+        if not plans:
+            return {}
+        rank = {name: {int(i): r for r, i in enumerate(plan.images)}
+                for name, plan in plans.items()}
+        union = sorted(set().union(*(map(int, plan.images) for plan in plans.values())))
+        extractors = {name: e for name, e, _ in active if name in plans}
+        parts: dict = {name: [None] * len(plans[name].images) for name in plans}
+        task = _SampleTask(extractors, plans, rank, [union[i] for i in range(len(union))])
+        for index, result in zip(union, map_batches(
+                task, [images[i] for i in union], n_jobs=self.n_jobs, verbose=self.verbose,
+                desc="ImageEncoder: images sampled for the encoders",
+                batch_size=self.batch_size), strict=True):
+            for name, reduced in result.items():
+                parts[name][rank[name][index]] = reduced
+        return {name: Descriptors.concatenate(blocks) for name, blocks in parts.items()}
+
+    def _encode_and_search(self, images, y) -> np.ndarray:
+        self.weights_ = {name: 1.0 for name in self.widths_}
+        out = self.transform(images)
+        self.weights_ = self._given_weights()
+        self._search_weights(out, y)
+        for name, columns in self._blocks().items():
+            out[:, columns] *= self.weights_[name]
         return out
 
-    def _branch_outputs(self, X):
-        """(name, weight, output) of each branch on ``X``, one branch at a time.
+    # -- encoding ---------------------------------------------------------------------
+    def transform(self, X) -> np.ndarray:
+        """Each image's row: the branches' weighted outputs side by side.
 
-        A branch of weight 0 whose width is known is not run: zeros stand for it.
+        Parameters
+        ----------
+        X : sequence of images (paths, bytes, file objects or arrays)
+
+        Returns
+        -------
+        ndarray of shape (n_images, n_features_out_), float32
         """
-        widths = getattr(self, "widths_", {})
-        weights = getattr(self, "weights_", None) or self._given_weights()
-        for name, branch in self.transformer_list:
-            if branch == "drop":
-                continue
-            weight = weights.get(name, 1.0)
-            if weight == 0 and name in widths:
-                yield name, weight, np.zeros((len(X), widths[name]), np.float32)
-            else:
-                yield name, weight, np.asarray(branch.transform(X))
+        check_is_fitted(self)
+        images = as_image_list(X)
+        active = self._active()
+        task = _EncodeTask(active, self.widths_, self.weights_, _caches(active))
+        out = np.empty((len(images), self.n_features_out_), np.float32)
+        rows = map_batches(task, images, n_jobs=self.n_jobs, verbose=self.verbose,
+                           desc="ImageEncoder: encoding", batch_size=self.batch_size)
+        for i, row in enumerate(rows):  # rows land in place: no list of them beside out
+            out[i] = row
+        return out
 
-    @staticmethod
-    def _write(out, rows, parts):
-        column = 0
-        for _, weight, part in parts:
-            block = out[rows, column:column + part.shape[1]]
-            np.multiply(part, weight, out=block, casting="unsafe")
-            column += part.shape[1]
+    # -- checks and helpers -----------------------------------------------------------
+    def _active(self) -> list:
+        return [(name, e, c) for name, e, c in self.branches if not _dropped(e)]
 
     def _given_weights(self) -> dict:
-        given = self.transformer_weights or {}
-        return {name: float(given.get(name, 1.0)) for name, branch in self.transformer_list
-                if branch != "drop"}
+        given = self.weights or {}
+        return {name: float(given.get(name, 1.0)) for name, _, _ in self._active()}
 
     def _blocks(self) -> dict:
-        """Branch name -> its columns in the output."""
         blocks, column = {}, 0
         for name, width in self.widths_.items():
             blocks[name] = slice(column, column + width)
             column += width
         return blocks
 
-    def _check_chunk_size(self):
-        if not isinstance(self.chunk_size, Integral) or self.chunk_size < 1:
-            raise ValueError(f"chunk_size must be a positive int, got {self.chunk_size!r}")
+    def _check_params(self):
+        if not isinstance(self.branches, (list, tuple)) or not self.branches:
+            raise ValueError("branches must be a non-empty list of (name, extractor, encoder)")
+        names = []
+        for branch in self.branches:
+            if not (isinstance(branch, tuple | list) and len(branch) == 3):
+                raise ValueError(f"a branch is (name, extractor, encoder), got {branch!r}")
+            name, extractor, encoder = branch
+            if not isinstance(name, str) or "__" in name or not name:
+                raise ValueError(f"branch names are non-empty strings without '__', got "
+                                 f"{name!r}")
+            if not _dropped(extractor) and not hasattr(extractor, "extract_images"):
+                raise TypeError(f"branch {name!r}: {extractor!r} is not an image extractor "
+                                "(it has no extract_images)")
+            if encoder is not None and not hasattr(encoder, "transform") \
+                    and not _is_encoder(encoder):
+                raise TypeError(f"branch {name!r}: {encoder!r} is neither an encoder nor a map")
+            names.append(name)
+        clash = {n for n in names if names.count(n) > 1} | (
+            set(names) & set(super().get_params(deep=False)))
+        clash |= {n for n in names if n.endswith(self._SUFFIX) and
+                  n[:-len(self._SUFFIX)] in names}
+        if clash:
+            raise ValueError(f"branch names must be unique and unlike the parameters: "
+                             f"{sorted(clash)}")
+        if not self._active():
+            raise ValueError("every branch is dropped")
+        for key, value in (self.weights or {}).items():
+            if key not in names or not isinstance(value, Real) or value < 0:
+                raise ValueError(f"weights must map branch names to numbers >= 0, got "
+                                 f"{key!r}: {value!r}")
+        if self.batch_size is not None and (not isinstance(self.batch_size, Integral)
+                                            or self.batch_size < 1):
+            raise ValueError(f"batch_size must be a positive int, got {self.batch_size!r}")
 
     def _check_search(self, y) -> bool:
-        """Check the search's parameters before any branch runs; False if it cannot run."""
-        names = {name for name, branch in self.transformer_list if branch != "drop"}
+        """Check the search's parameters before any image is read; False if it cannot run."""
+        names = {name for name, _, _ in self._active()}
         grid = self.weight_grid
         if not isinstance(grid, dict) or not grid:
             raise ValueError(f"weight_grid must be a non-empty dict, got {grid!r}")
-        unknown = sorted(set(grid) - names)
+        unknown = sorted(set(grid) - {name for name, _, _ in self.branches})
         if unknown:
             raise ValueError(f"weight_grid names unknown branches {unknown}; "
                              f"the branches are {sorted(names)}")
@@ -212,8 +334,8 @@ class ChunkedFeatureUnion(FeatureUnion):
         smallest = np.unique(np.asarray(y), return_counts=True)[1].min()
         if smallest < self.weight_cv:
             warnings.warn(f"a class has {smallest} training images, fewer than the "
-                          f"{self.weight_cv} folds of the weight search: the union keeps "
-                          "transformer_weights", UserWarning, stacklevel=3)
+                          f"{self.weight_cv} folds of the weight search: the encoder keeps "
+                          "its weights", UserWarning, stacklevel=4)
             return False
         return True
 
@@ -221,17 +343,79 @@ class ChunkedFeatureUnion(FeatureUnion):
         from .kernels import select_kernel_weights
 
         blocks = self._blocks()
+        grid = {name: [v ** 2 for v in values] for name, values in self.weight_grid.items()
+                if name in blocks}
         kernels = {name: _gram(out[:, columns]) for name, columns in blocks.items()}
-        start = {name: w ** 2 for name, w in self.weights_.items() if name not in self.weight_grid}
-        grid = {name: [v ** 2 for v in values] for name, values in self.weight_grid.items()}
+        start = {name: w ** 2 for name, w in self.weights_.items() if name not in grid}
         chosen, self.weight_trail_ = select_kernel_weights(
             kernels, y, grid, start, cv=self.weight_cv, C=self.weight_C, n_jobs=self.n_jobs,
             verbose=self.verbose)
         self.weights_ = {name: chosen.get(name, 0.0) ** 0.5 for name in blocks}
 
-    def _scale(self, out):
-        for name, columns in self._blocks().items():
-            out[:, columns] *= self.weights_[name]
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        return tags
+
+
+class _SampleTask:
+    """A worker's part of the sampled pass: extract, then keep each branch's quota."""
+
+    def __init__(self, extractors, plans, rank, indices):
+        self.extractors, self.plans, self.rank, self.indices = extractors, plans, rank, indices
+
+    def __call__(self, sources, start):
+        names = list(self.extractors)
+        indices = self.indices[start:start + len(sources)]
+        out = []
+        for index, src in zip(indices, sources, strict=True):
+            wanted = [n for n in names if index in self.rank[n]]
+            results = decode_and_extract([self.extractors[n] for n in wanted], [src])[0]
+            out.append({n: self.plans[n].reduce(r, self.rank[n][index])
+                        for n, r in zip(wanted, results, strict=True)})
+        return out
+
+
+class _EncodeTask:
+    """A worker's part of an encoding pass: one weighted row per image."""
+
+    def __init__(self, active, widths, weights, caches):
+        self.active, self.widths, self.weights, self.caches = active, widths, weights, caches
+
+    def __call__(self, sources, start):
+        run = [k for k, (name, _, _) in enumerate(self.active) if self.weights[name] != 0]
+        results = decode_and_extract([self.active[k][1] for k in run], sources,
+                                     [self.caches[k] for k in run])
+        rows = np.zeros((len(sources), sum(self.widths.values())), np.float32)
+        bounds = np.cumsum([0, *self.widths.values()])
+        for i, per_branch in enumerate(results):
+            for k, result in zip(run, per_branch, strict=True):
+                name, _, encoder = self.active[k]
+                row = _encode(encoder, result)
+                np.multiply(row, self.weights[name], out=rows[i, bounds[k]:bounds[k + 1]],
+                            casting="unsafe")
+        return list(rows)
+
+
+def _encode(encoder, result) -> np.ndarray:
+    if encoder is None:
+        return np.ravel(result)
+    if _is_encoder(encoder):
+        return encoder.encode(result)
+    return np.ravel(encoder.transform(np.asarray(result, np.float32).reshape(1, -1)))
+
+
+def _caches(active) -> list:
+    return [None if getattr(e, "cache", None) is None else DescriptorCache(e.cache, e)
+            for _, e, _ in active]
+
+
+def _is_encoder(part) -> bool:
+    return hasattr(part, "plan_sample") and hasattr(part, "encode")
+
+
+def _dropped(part) -> bool:
+    return isinstance(part, str) and part == "drop"
 
 
 def _gram(block) -> np.ndarray:
@@ -239,6 +423,10 @@ def _gram(block) -> np.ndarray:
     return (block @ block.T).astype(np.float64)
 
 
-def _sized(X):
-    """``X`` itself when it has a length, else its items in a list (generators are read once)."""
-    return X if hasattr(X, "__len__") else list(X)
+def _unknown_key(key: str, params: dict) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, [k for k in params if "__" in k], n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return f"invalid parameter {key!r} of ImageEncoder{hint}"
+

@@ -1,11 +1,13 @@
 """Named pipelines: the classical recipes, ready to fit on a list of images.
 
-Every preset is a scikit-learn ``Pipeline`` whose steps are named ``features``,
-``encoding`` (absent for global features), then where the recipe has them
-``power`` (a normaliser), ``map`` (an explicit kernel map) or ``kernel`` (a
-precomputed kernel), and last ``classifier``, so any
-parameter is reachable as ``step__param``: ``preset("dsift-bovw-chi2svm",
-encoding__n_words=1000)`` or ``GridSearchCV(model, {"classifier__C": [1, 10]})``.
+Every preset is a scikit-learn ``Pipeline`` whose first step, ``features``, is an
+:class:`~imgrec_classic.compose.ImageEncoder` of named branches (``sift``,
+``orb``, ``hog``, ``color``, ``cnn``, ``cnn_local``), then where the recipe has
+them ``power`` (a normaliser), ``map`` (an explicit or precomputed kernel map), and
+last ``classifier``. One knob has one name in every preset that has it:
+``features__sift__step`` (the dense SIFT grid), ``features__sift_encoding__n_components``
+(its Fisher vectors' Gaussians), ``features__cnn__input_size``;
+``GridSearchCV(model, {"classifier__C": [1, 10]})`` works as with any pipeline.
 """
 
 from __future__ import annotations
@@ -14,17 +16,17 @@ from collections.abc import Callable
 
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.kernel_approximation import AdditiveChi2Sampler
-from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import Normalizer
 from sklearn.svm import SVC, LinearSVC
 
-from .compose import ChunkedFeatureUnion
+from .compose import ImageEncoder
 from .encoding import VLAD, BagOfVisualWords, FisherVector, Hellinger, PowerNormalizer
 from .features import HOG, ORB, SIFT, ColorHistogram, DenseSIFT, PretrainedCNN
 from .kernels import PrecomputedKernel
 from .svm import GramLinearSVC
 
-__all__ = ["PRESETS", "preset"]
+__all__ = ["PRESETS", "preset", "preset_params"]
 
 
 def _linear_svm(C: float) -> list:
@@ -36,39 +38,42 @@ def _linear_svm(C: float) -> list:
 
 def _phow(step: int = 3, root: bool = False) -> DenseSIFT:
     return DenseSIFT(step=step, sizes=(4, 6, 8, 10), contrast_threshold=0.005, max_side=480,
-                     root=root, lazy=True)
+                     root=root)
+
+
+def _encoder(*branches, **params) -> tuple[str, ImageEncoder]:
+    return ("features", ImageEncoder(list(branches), **params))
 
 
 def _sift_bovw_svm():
-    return [("features", SIFT(max_side=480, lazy=True)),
-            ("encoding", BagOfVisualWords(n_words=1000, pyramid=(1, 2), random_state=0)),
+    return [_encoder(("sift", SIFT(max_side=480),
+                      BagOfVisualWords(n_words=1000, pyramid=(1, 2), random_state=0))),
             ("map", PrecomputedKernel("chi2")),
             ("classifier", SVC(kernel="precomputed", C=10))]
 
 
 def _orb_bovw_rf():
-    return [("features", ORB(n_features=1000, max_side=480, lazy=True)),
-            ("encoding", BagOfVisualWords(n_words=500, pyramid=(1, 2), random_state=0)),
+    return [_encoder(("orb", ORB(n_features=1000, max_side=480),
+                      BagOfVisualWords(n_words=500, pyramid=(1, 2), random_state=0))),
             ("classifier", RandomForestClassifier(n_estimators=500, random_state=0))]
 
 
 def _hog_svm():
-    return [("features", HOG(image_shape=(64, 64))),
+    return [_encoder(("hog", HOG(image_shape=(64, 64)), None)),
             ("classifier", SVC(C=10, gamma="scale"))]
 
 
 def _dsift_bovw_chi2svm():
     # Step 4 rather than VLFeat's 3: 74.3 % on Caltech-101 (30 train) in 164 s, against
     # 74.0 % in 232 s at step 3 (same code, same split); 1000 words at step 4: 74.8 %, 186 s.
-    return [("features", _phow(step=4)),
-            # PCA to 64 halves the word-assignment arithmetic at no cost in accuracy
-            # (67.8 % vs 67.5 % on Caltech-101, 15 train); VLFeat learns its words
-            # from 30 images, 100 is as good as 500 here and 15 s faster.
-            # Approximate word search (a WordIndex, as VLFeat uses a kd-tree): 67.8 % as
-            # with the exact search on Caltech-101 (15 train), in 150 s instead of 219 s.
-            ("encoding", BagOfVisualWords(n_words=600, pyramid=(2, 4), pca_components=64,
-                                          search="approximate", max_images=100,
-                                          random_state=0)),
+    # PCA to 64 halves the word-assignment arithmetic at no cost in accuracy
+    # (67.8 % vs 67.5 % on Caltech-101, 15 train); VLFeat learns its words
+    # from 30 images, 100 is as good as 500 here and 15 s faster.
+    # Approximate word search (a WordIndex, as VLFeat uses a kd-tree): 67.8 % as
+    # with the exact search on Caltech-101 (15 train), in 150 s instead of 219 s.
+    words = BagOfVisualWords(n_words=600, pyramid=(2, 4), pca_components=64,
+                             search="approximate", max_images=100, random_state=0)
+    return [_encoder(("sift", _phow(step=4), words)),
             # Square root, then the chi2 map: like VLFeat's homogeneous map with gamma 0.5;
             # +1 point over the plain chi2 map on Caltech-101 (15 train).
             ("power", PowerNormalizer(alpha=0.5, norm=None)),
@@ -76,25 +81,23 @@ def _dsift_bovw_chi2svm():
             *_linear_svm(C=10)]
 
 
-def _fisher() -> list:
+def _fisher_branch() -> tuple:
     # Step 4 (half the descriptors of step 3), RootSIFT and positions appended to the
     # descriptors (Sanchez et al. 2012): 71.1 % on Caltech-101 at 15 train.
-    return [("features", _phow(step=4, root=True)),
-            ("encoding", FisherVector(n_components=256, pca_components=80, pyramid=(1, 2),
-                                      spatial_augment=True, max_images=200, random_state=0))]
+    return ("sift", _phow(step=4, root=True),
+            FisherVector(n_components=256, pca_components=80, pyramid=(1, 2),
+                         spatial_augment=True, max_images=200, random_state=0))
 
 
 def _dsift_fisher_svm():
-    return [*_fisher(), *_linear_svm(C=10)]
+    return [_encoder(_fisher_branch()), *_linear_svm(C=10)]
 
 
 def _dsift_fisher_color_svm():
     # Flowers differ by colour as much as by shape: Fisher vectors of dense RootSIFT
     # beside Hellinger-mapped HSV histograms of 2x2 cells, one linear SVM on both.
-    color = Pipeline([("features", ColorHistogram(bins=(16, 4, 4), grid=(2, 2), max_side=480)),
-                      ("map", Hellinger())])
-    return [("features", ChunkedFeatureUnion([("sift", Pipeline(_fisher())), ("color", color)])),
-            *_linear_svm(C=10)]
+    color = ("color", ColorHistogram(bins=(16, 4, 4), grid=(2, 2), max_side=480), Hellinger())
+    return [_encoder(_fisher_branch(), color), *_linear_svm(C=10)]
 
 
 def _dsift_fisher_hog_color_svm():
@@ -104,23 +107,21 @@ def _dsift_fisher_hog_color_svm():
     # were picked by 3-fold cross-validation on the Caltech-101 training images
     # (30 per class, split seed 0; benchmarks/bench_fusion_weights.py): 80.5 % on its
     # test images, against 78.3 % for the Fisher vectors alone.
-    union = ChunkedFeatureUnion(_fusion_branches(), transformer_weights={
-        "sift": 1.0, "hog": 0.5 ** 0.5, "color": 0.05 ** 0.5})
-    return [("features", union), *_linear_svm(C=10)]
+    return [_encoder(*_fusion_branches(),
+                     weights={"sift": 1.0, "hog": 0.5 ** 0.5, "color": 0.05 ** 0.5}),
+            *_linear_svm(C=10)]
 
 
 def _fusion_branches() -> list:
-    hog = Pipeline([("features", HOG(image_shape=(128, 128), pixels_per_cell=(16, 16),
-                                     orientations=18, signed_gradient=True)),
-                    ("map", Hellinger())])
-    color = Pipeline([("features", ColorHistogram(bins=(8, 4, 4), grid=(4, 4), max_side=480)),
-                      ("map", Hellinger())])
-    return [("sift", Pipeline(_fisher())), ("hog", hog), ("color", color)]
+    hog = HOG(image_shape=(128, 128), pixels_per_cell=(16, 16), orientations=18,
+              signed_gradient=True)
+    color = ColorHistogram(bins=(8, 4, 4), grid=(4, 4), max_side=480)
+    return [_fisher_branch(), ("hog", hog, Hellinger()), ("color", color, Hellinger())]
 
 
 # The hybrid chooses its branches' kernel weights by 3-fold cross-validation on the
 # user's training images: from the embedding alone, one branch at a time, each the
-# value of its grid that scores best, or left out (``ChunkedFeatureUnion.weight_grid``).
+# value of its grid that scores best, or left out (``ImageEncoder.weight_grid``).
 # The grid spans what the searches chose on Caltech-101 and Flowers-17 training images,
 # steps of about 3x apart (benchmarks/bench_transfer.py). The fallback weights, for
 # classes with fewer than 3 training images, are Caltech-101's choice (split 0).
@@ -136,46 +137,42 @@ _HYBRID_WEIGHTS = {"sift": 1.0, "hog": 1.5, "color": 0.1, "cnn": 1.0, "cnn_local
 _CNN_LOCAL = {"layer": "stage5", "input_size": 224, "resize": "keep"}
 
 
-def _cnn_embedding() -> Pipeline:
+def _cnn_branch() -> tuple:
     # The network's own embedding (pooled head, 224 px centre crop), unit L2 norm.
-    return Pipeline([("features", PretrainedCNN()), ("map", Normalizer())])
+    return ("cnn", PretrainedCNN(), Normalizer())
 
 
 def _cnn_svm():
     # What a practitioner tries first: a frozen ImageNet network and a linear SVM
     # (liblinear's squared hinge, C=1, as in the transfer-learning literature).
-    return [*_cnn_embedding().steps, ("classifier", LinearSVC(C=1))]
+    return [_encoder(_cnn_branch()), ("classifier", LinearSVC(C=1))]
 
 
-def _cnn_local() -> list:
+def _cnn_local_branch() -> tuple:
     # Deep filter banks (Cimpoi et al. 2015): the cells of a convolutional map as local
     # descriptors, Fisher-encoded like dense SIFT.
-    return [("features", PretrainedCNN(output="local", **_CNN_LOCAL)),
-            ("encoding", FisherVector(n_components=64, pca_components=64, max_images=500,
-                                      random_state=0))]
+    return ("cnn_local", PretrainedCNN(output="local", **_CNN_LOCAL),
+            FisherVector(n_components=64, pca_components=64, max_images=500, random_state=0))
 
 
 def _cnn_fisher_svm():
-    return [*_cnn_local(), *_linear_svm(C=10)]
+    return [_encoder(_cnn_local_branch()), *_linear_svm(C=10)]
 
 
 def _hybrid_svm():
     # Classical branches beside deep ones, one linear SVM on the weighted concatenation
-    # of unit-norm branches (a sum of kernels, as in the fusion preset).
-    every = dict([*_fusion_branches(), ("cnn", _cnn_embedding()),
-                  ("cnn_local", Pipeline(_cnn_local()))])
-    # Unit-norm branches scaled by multipliers w: kernel weights w ** 2.
-    union = ChunkedFeatureUnion([(name, every[name]) for name in _HYBRID_WEIGHTS],
-                                transformer_weights={name: weight ** 0.5 for name, weight
-                                                     in _HYBRID_WEIGHTS.items()},
-                                weight_grid={name: [value ** 0.5 for value in values]
-                                             for name, values in _HYBRID_GRID.items()})
-    return [("features", union), *_linear_svm(C=10)]
+    # of unit-norm branches (a sum of kernels, as in the fusion preset); multipliers w
+    # are kernel weights w ** 2.
+    every = {b[0]: b for b in [*_fusion_branches(), _cnn_branch(), _cnn_local_branch()]}
+    return [_encoder(*(every[name] for name in _HYBRID_WEIGHTS),
+                     weights={name: w ** 0.5 for name, w in _HYBRID_WEIGHTS.items()},
+                     weight_grid={name: [v ** 0.5 for v in values]
+                                  for name, values in _HYBRID_GRID.items()}),
+            *_linear_svm(C=10)]
 
 
 def _dsift_vlad_svm():
-    return [("features", _phow()),
-            ("encoding", VLAD(n_words=64, pyramid=(1, 2), random_state=0)),
+    return [_encoder(("sift", _phow(), VLAD(n_words=64, pyramid=(1, 2), random_state=0))),
             *_linear_svm(C=10)]
 
 
@@ -215,7 +212,7 @@ PRESETS: dict[str, str] = {name: text for name, (_, text) in _BUILDERS.items()}
 
 
 def preset(name: str, **params) -> Pipeline:
-    """Build a named classical pipeline.
+    """Build a named pipeline.
 
     Parameters
     ----------
@@ -223,8 +220,9 @@ def preset(name: str, **params) -> Pipeline:
         One of :data:`PRESETS`.
     **params
         ``step__param`` overrides passed to ``Pipeline.set_params``, e.g.
-        ``encoding__n_words=1000``; ``n_jobs`` sets every step's parallelism and
-        ``verbose=True`` turns on the progress bars of extraction and encoding.
+        ``features__sift_encoding__n_words=1000`` (:func:`preset_params` lists them);
+        ``n_jobs`` sets the workers of the image loop (and of a classifier that has
+        them) and ``verbose=True`` turns on the progress bars of every pass.
 
     Returns
     -------
@@ -234,27 +232,59 @@ def preset(name: str, **params) -> Pipeline:
     Examples
     --------
     >>> from imgrec_classic.pipelines import preset
-    >>> model = preset("dsift-bovw-chi2svm", encoding__n_words=300, n_jobs=2)
+    >>> model = preset("dsift-bovw-chi2svm", features__sift_encoding__n_words=300, n_jobs=2)
     >>> [name for name, _ in model.steps]
-    ['features', 'encoding', 'power', 'map', 'classifier']
-    >>> model.get_params()["encoding__n_words"]
+    ['features', 'power', 'map', 'classifier']
+    >>> model.get_params()["features__sift_encoding__n_words"]
     300
     """
     if name not in _BUILDERS:
         raise ValueError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}")
     pipeline = Pipeline(_BUILDERS[name][0]())
-    every = pipeline.get_params(deep=True)
-    for name in ("n_jobs", "verbose"):
-        value = params.pop(name, None)
-        if value is None:
-            continue
-        # Every step that has the parameter, inside unions too; a union itself stays
-        # sequential (its branches would multiply the workers), and progress bars
-        # come only from this library's steps (libsvm's verbose output is noise).
-        for key in every:
-            owner = every.get(key.rsplit("__", 1)[0]) if "__" in key else pipeline
-            if (key == name or key.endswith("__" + name)) and not isinstance(
-                    owner, (FeatureUnion, Pipeline)) and (
-                    name == "n_jobs" or type(owner).__module__.startswith("imgrec_classic")):
-                params.setdefault(key, value)
-    return pipeline.set_params(**params)
+    n_jobs, verbose = params.pop("n_jobs", None), params.pop("verbose", None)
+    for _, step in pipeline.steps:
+        # The image loop's workers do every branch's work: the extractors' and
+        # encoders' own n_jobs stay unused inside it.
+        if n_jobs is not None and "n_jobs" in step.get_params(deep=False):
+            step.set_params(n_jobs=n_jobs)
+        if verbose is not None and isinstance(step, ImageEncoder):
+            step.set_params(verbose=verbose)
+            for _, _, encoder in step.branches:  # their fits (k-means, EM) report too
+                if encoder is not None and "verbose" in encoder.get_params(deep=False):
+                    encoder.set_params(verbose=verbose)
+    try:
+        return pipeline.set_params(**params)
+    except ValueError as exc:
+        raise ValueError(_unknown_param_message(name, params, pipeline, exc)) from None
+
+
+def preset_params(name: str) -> dict:
+    """The tunable parameters of a preset and their defaults.
+
+    Every step's and branch's own parameters, as ``preset(name, **{key: value})``
+    takes them; the estimators themselves are left out.
+
+    Examples
+    --------
+    >>> preset_params("hog-svm")["features__hog__orientations"]
+    9
+    """
+    model = preset(name)
+    return {key: value for key, value in model.get_params(deep=True).items()
+            if "__" in key and not hasattr(value, "get_params")
+            and key.rsplit("__", 1)[-1] not in ("n_jobs", "verbose")}
+
+
+def _unknown_param_message(name: str, params: dict, pipeline: Pipeline, exc) -> str:
+    import difflib
+
+    every = [k for k in pipeline.get_params(deep=True) if "__" in k]
+    unknown = [k for k in params if k not in every]
+    if not unknown:
+        return str(exc)
+    parts = []
+    for key in unknown:
+        close = difflib.get_close_matches(key, every, n=3, cutoff=0.5)
+        parts.append(f"{key!r}" + (f" (did you mean {', '.join(close)}?)" if close else ""))
+    return (f"unknown parameter {', '.join(parts)} for preset {name!r}; "
+            f"`imgrec presets {name}` lists its parameters")

@@ -10,19 +10,21 @@ from imgrec_classic.pipelines import preset
 GOLDEN = Path(__file__).parent / "data" / "golden_branches.npz"
 
 # The parameters the golden outputs were made with: small models, same meaning.
-SMALL = {"dsift-bovw-chi2svm": {"encoding__n_words": 16},
-         "dsift-vlad-svm": {"encoding__n_words": 4},
-         "dsift-fisher-svm": {"encoding__n_components": 4, "encoding__pca_components": 16},
-         "dsift-fisher-color-svm": {"features__sift__encoding__n_components": 4,
-                                    "features__sift__encoding__pca_components": 16},
-         "dsift-fisher-hog-color-svm": {"features__sift__encoding__n_components": 4,
-                                        "features__sift__encoding__pca_components": 16},
-         "sift-bovw-svm": {"encoding__n_words": 8},
-         "orb-bovw-rf": {"encoding__n_words": 8},
+SMALL = {"dsift-bovw-chi2svm": {"features__sift_encoding__n_words": 16},
+         "dsift-vlad-svm": {"features__sift_encoding__n_words": 4},
+         "dsift-fisher-svm": {"features__sift_encoding__n_components": 4,
+                              "features__sift_encoding__pca_components": 16},
+         "dsift-fisher-color-svm": {"features__sift_encoding__n_components": 4,
+                                    "features__sift_encoding__pca_components": 16},
+         "dsift-fisher-hog-color-svm": {"features__sift_encoding__n_components": 4,
+                                        "features__sift_encoding__pca_components": 16},
+         "sift-bovw-svm": {"features__sift_encoding__n_words": 8},
+         "orb-bovw-rf": {"features__orb_encoding__n_words": 8},
          "hog-svm": {},
-         "cnn-svm": {"features__input_size": 64},
-         "cnn-fisher-svm": {"features__input_size": 128, "encoding__n_components": 4,
-                            "encoding__pca_components": 32}}
+         "cnn-svm": {"features__cnn__input_size": 64},
+         "cnn-fisher-svm": {"features__cnn_local__input_size": 128,
+                            "features__cnn_local_encoding__n_components": 4,
+                            "features__cnn_local_encoding__pca_components": 32}}
 
 
 def golden_images() -> list:

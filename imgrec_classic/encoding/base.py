@@ -6,20 +6,18 @@ import math
 from numbers import Integral
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.decomposition import PCA
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
-from tqdm.auto import tqdm
 
 from ..descriptors import Descriptors
-from ..stream import DescriptorStream
 from ..utils._param_validation import Interval
+from ..utils.parallel import map_batches
 from .pyramid import check_pyramid, pyramid_cells
 from .vocabulary import Vocabulary, descriptor_values, sample_descriptors
 
-__all__ = ["BaseEncoder", "l2_normalize", "power_normalize"]
+__all__ = ["BaseEncoder", "SamplePlan", "l2_normalize", "power_normalize"]
 
 
 def l2_normalize(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -44,8 +42,10 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
     ``_pool(state, rows)`` sums the contributions of the descriptors of one
     pyramid cell (it must be a sum, so that coarse cells can add up fine ones),
     and ``_normalize_cells`` turns the raw cell vectors into the output row.
-    Given a :class:`~imgrec_classic.stream.DescriptorStream`, each
-    worker extracts its own batch, so raw descriptors never pile up.
+    :meth:`encode` is the public per-image function; :meth:`plan_sample` and
+    :meth:`fit_sampled` split ``fit`` so that the engine
+    (:class:`~imgrec_classic.compose.ImageEncoder`) extracts only the images
+    sampled for learning, and raw descriptors never pile up.
     """
 
     _parameter_constraints: dict = {
@@ -63,7 +63,7 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : Descriptors or DescriptorStream
+        X : Descriptors
             Local descriptors of the training images.
         y : ignored
 
@@ -71,23 +71,62 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        self._validate_params()
         X = _check_descriptors(X)
+        plan = self.plan_sample(len(X))
+        subset = Descriptors.concatenate([plan.reduce(_one_image(X, i), rank)
+                                          for rank, i in enumerate(plan.images)])
+        return self.fit_sampled(subset, plan, X)
+
+    def plan_sample(self, n_images: int) -> SamplePlan:
+        """Which of ``n_images`` training images to learn from, and how many of each
+        one's descriptors to keep (the first half of ``fit``; the engine extracts
+        only these images for it).
+
+        Parameters
+        ----------
+        n_images : int
+
+        Returns
+        -------
+        SamplePlan
+        """
+        self._validate_params()
         self.pyramid_ = check_pyramid(self.pyramid)
-        self.n_dims_in_ = X.n_dims
+        if n_images < 1:
+            raise ValueError("X holds no images")
         rng = check_random_state(self.random_state)
-        picked = _sample_images(len(X), self.max_images, rng)
+        picked = _sample_images(n_images, self.max_images, rng)
         # Each worker keeps a random share of its images' descriptors, so the raw
         # descriptors of all sampled images never sit in memory together.
         quota = _RowQuota(math.ceil(self.max_descriptors / len(picked)),
                           rng.randint(np.iinfo(np.int32).max))
-        subset = Descriptors.concatenate(self._map_images(X[picked], quota))
+        return SamplePlan(picked, quota, rng)
+
+    def fit_sampled(self, subset: Descriptors, plan: SamplePlan, X: Descriptors | None = None):
+        """Learn the model from the descriptors ``plan`` kept (the second half of ``fit``).
+
+        Parameters
+        ----------
+        subset : Descriptors
+            ``plan.reduce`` of each image of ``plan.images``, in order.
+        plan : SamplePlan
+            From :meth:`plan_sample`.
+        X : Descriptors, default=None
+            Every training image, for the statistics that need them all (tf-idf's
+            document frequencies); without it they come from ``subset``.
+
+        Returns
+        -------
+        self
+        """
+        rng = plan.rng
+        self.n_dims_in_ = subset.n_dims
         if subset.n_descriptors > self.max_descriptors:
             rows = np.sort(rng.choice(subset.n_descriptors, self.max_descriptors, replace=False))
             subset = Descriptors(subset.values[rows], [0, len(rows)], subset.positions[rows])
         sample = sample_descriptors(subset, self.max_descriptors)
         self.pca_ = self._fit_pca(sample)
-        self._fit_model(self._features(sample, subset.positions), X)
+        self._fit_model(self._features(sample, subset.positions), subset if X is None else X)
         self.n_features_out_ = sum(n * n for n in self.pyramid_) * self._cell_size()
         return self
 
@@ -96,7 +135,7 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : Descriptors or DescriptorStream
+        X : Descriptors
 
         Returns
         -------
@@ -104,14 +143,37 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = _check_descriptors(X)
-        if X.n_dims != self.n_dims_in_ and (isinstance(X, DescriptorStream) or X.n_descriptors):
+        if X.n_dims != self.n_dims_in_ and X.n_descriptors:
             raise ValueError(f"descriptors have {X.n_dims} dimensions, the encoder was fitted "
                              f"on {self.n_dims_in_}")
         # Rows are written as they arrive: no list of codes beside the output matrix.
         codes = np.empty((len(X), self.n_features_out_), np.float32)
-        for i, code in enumerate(self._imap_images(X, self._encode_one)):
+        for i, code in enumerate(self._imap_images(X, self.encode)):
             codes[i] = code
         return codes
+
+    def encode(self, X: Descriptors, index: int = 0) -> np.ndarray:
+        """The code of one image (the engine's per-image call).
+
+        Parameters
+        ----------
+        X : Descriptors
+            The descriptors of one image (``len(X) == 1``).
+        index : int, default=0
+            Unused; the position of the image, for per-image maps.
+
+        Returns
+        -------
+        ndarray of shape (n_features_out_,), float32
+            All zeros for an image without descriptors.
+        """
+        out = np.zeros(self.n_features_out_, np.float32)
+        values = descriptor_values(X)
+        if len(values):  # else no descriptors, nothing to pool: an all-zero code
+            # Projected first: the sort by cell then moves the shorter vectors.
+            features, cells = self._by_cell(self._features(values, X.positions), X.positions)
+            out[:] = self._normalize_cells(self._pool_pyramid(self._prepare(features), cells))
+        return out
 
     def _map_images(self, X, func) -> list:
         """``func(one_image_descriptors, index)`` over every image, in parallel, in order."""
@@ -119,30 +181,8 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
 
     def _imap_images(self, X, func):
         """:meth:`_map_images` as a generator: results in order, as batches finish."""
-        n_jobs = effective_n_jobs(self.n_jobs)
-        # Workers handle one image at a time (a stream extracts it there and then), so the
-        # batch size only trades scheduling overhead against load balance.
-        size = max(1, min(64, math.ceil(len(X) / (4 * n_jobs))))
-        if size >= len(X):  # one batch (a served request): no worker round trip
-            yield from _apply_each(func, X, 0)
-            return
-        jobs = (delayed(_apply_each)(func, X[start:start + size], start)
-                for start in range(0, len(X), size))
-        with tqdm(total=len(X), disable=not self.verbose, unit="img",
-                  desc=type(self).__name__) as bar:
-            for out in Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs):
-                yield from out
-                bar.update(len(out))
-
-    def _encode_one(self, X: Descriptors, index: int = 0) -> np.ndarray:
-        """The code of a one-image ``X``, shape (1, n_features_out_)."""
-        out = np.zeros((1, self.n_features_out_), np.float32)
-        values = descriptor_values(X)
-        if len(values):  # else no descriptors, nothing to pool: an all-zero code
-            # Projected first: the sort by cell then moves the shorter vectors.
-            features, cells = self._by_cell(self._features(values, X.positions), X.positions)
-            out[0] = self._normalize_cells(self._pool_pyramid(self._prepare(features), cells))
-        return out
+        return map_batches(_EachImage(func, X), np.arange(len(X)), n_jobs=self.n_jobs,
+                           verbose=self.verbose, desc=type(self).__name__, max_batch=64)
 
     def _by_cell(self, values, positions):
         """Rows of ``values`` sorted by finest pyramid cell, and each cell's rows.
@@ -243,12 +283,33 @@ class _RowQuota:
         return Descriptors(X.values[rows], [0, self.quota], X.positions[rows], X.scales[rows])
 
 
-def _apply_each(func, part, start: int) -> list:
-    if isinstance(part, DescriptorStream):
-        images = part.iter_images()
-    else:
-        images = (_one_image(part, i) for i in range(len(part)))
-    return [func(one, start + i) for i, one in enumerate(images)]
+class _EachImage:
+    """``func`` over the images of ``X`` whose indices a batch holds (a worker's job)."""
+
+    def __init__(self, func, X: Descriptors):
+        self.func, self.X = func, X
+
+    def __call__(self, indices, start):
+        return [self.func(_one_image(self.X, i), i) for i in indices]
+
+
+class SamplePlan:
+    """The images an encoder learns from and the descriptors it keeps of each.
+
+    Attributes
+    ----------
+    images : ndarray of int
+        Sorted indices of the training images to extract.
+    rng : numpy.random.RandomState
+        The encoder's random state, advanced past the choice of images.
+    """
+
+    def __init__(self, images, quota, rng):
+        self.images, self.quota, self.rng = images, quota, rng
+
+    def reduce(self, X: Descriptors, rank: int) -> Descriptors:
+        """The descriptors kept of one image, the ``rank``-th of :attr:`images`."""
+        return self.quota(X, rank)
 
 
 def _one_image(X: Descriptors, i: int) -> Descriptors:
@@ -264,7 +325,7 @@ def _sample_images(n: int, max_images: int, rng) -> np.ndarray:
 
 
 def _check_descriptors(X):
-    if not isinstance(X, (Descriptors, DescriptorStream)):
+    if not isinstance(X, Descriptors):
         raise TypeError("encoders take the Descriptors returned by a local feature extractor "
                         f"(SIFT, DenseSIFT, ORB, AKAZE), got {type(X).__name__}")
     if len(X) == 0:

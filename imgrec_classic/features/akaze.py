@@ -37,9 +37,6 @@ class AKAZE(KeypointExtractor):
     n_octave_layers : int, default=4
     max_side : int, default=None
         Shrink images whose longer side exceeds this before extraction.
-    lazy : bool, default=False
-        Return a :class:`~imgrec_classic.stream.DescriptorStream` that encoders
-        extract from batch by batch (memory-flat), instead of ``Descriptors``.
     n_jobs : int, default=None
     verbose : bool or int, default=False
     cache : str or path, default=None
@@ -74,13 +71,12 @@ class AKAZE(KeypointExtractor):
     }
 
     def __init__(self, descriptor_type="mldb", threshold=0.001, n_octaves=4, n_octave_layers=4,
-                 max_side=None, lazy=False, n_jobs=None, verbose=False, cache=None):
+                 max_side=None, n_jobs=None, verbose=False, cache=None):
         self.descriptor_type = descriptor_type
         self.threshold = threshold
         self.n_octaves = n_octaves
         self.n_octave_layers = n_octave_layers
         self.max_side = max_side
-        self.lazy = lazy
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.cache = cache

@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import math
 import os
 from numbers import Integral
 
 import cv2
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
-from tqdm.auto import tqdm
 
 from ..descriptors import Descriptors
-from ..io.images import read_image
-from ..stream import DescriptorStream
+from ..io.images import read_image, read_views
 from ..utils._param_validation import Interval
 from ..utils.images import as_image_list
+from ..utils.parallel import map_batches
 from .cache import DescriptorCache
 
 __all__ = [
     "BaseExtractor", "GlobalExtractor", "KeypointExtractor", "LocalExtractor",
-    "keypoint_arrays", "resize_max_side",
+    "decode_and_extract", "keypoint_arrays", "resize_max_side",
 ]
 
 
@@ -41,14 +38,18 @@ def resize_max_side(image: np.ndarray, max_side: int | None) -> np.ndarray:
 class BaseExtractor(TransformerMixin, BaseEstimator):
     """Base class of the extractors: a stateless transformer over a sequence of images.
 
-    Subclasses set ``_color`` (``"gray"`` or ``"rgb"``), and implement
-    ``_extract(image, context)`` for one decoded uint8 image; ``_context()``
-    builds per-batch state (an OpenCV detector) inside the worker, because
-    OpenCV objects neither pickle nor belong in parameters.
+    Subclasses set ``image_mode`` (``"gray"`` or ``"rgb"``, the view of the
+    decoded image they work on) and implement ``_extract(image, context)`` for
+    one prepared uint8 image; ``_context()`` builds per-batch state (an OpenCV
+    detector) inside the worker, because OpenCV objects neither pickle nor belong
+    in parameters.
 
-    Images are decoded inside the worker that processes them, so ``transform``
-    over a list of paths never holds more decoded images than the workers are
-    working on.
+    :meth:`extract_images` is the public per-batch function the engine
+    (:class:`~imgrec_classic.compose.ImageEncoder`) calls on decoded images;
+    ``transform`` runs it over image sources through the library's one loop
+    (:func:`~imgrec_classic.utils.parallel.map_batches`), each image decoded in
+    the worker that extracts it, so ``transform`` over a list of paths never holds
+    more decoded images than the workers are working on.
     """
 
     _parameter_constraints: dict = {
@@ -57,7 +58,8 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
         "verbose": ["verbose"],
         "cache": [str, os.PathLike, None],
     }
-    _color = "gray"
+    #: the view of the decoded image the extractor works on.
+    image_mode = "gray"
 
     def fit(self, X=None, y=None):
         """Check the parameters. Extractors learn nothing from the data.
@@ -96,7 +98,39 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         images = as_image_list(X)
-        return self._combine(self._map(images))
+        cache = None if self.cache is None else DescriptorCache(self.cache, self)
+        results = map_batches(_ExtractTask(self, cache), images, n_jobs=self.n_jobs,
+                              verbose=self.verbose, desc=type(self).__name__)
+        return self._combine(list(results))
+
+    def extract_images(self, images: list) -> list:
+        """Features of decoded images, one result per image (the engine's per-batch call).
+
+        Parameters
+        ----------
+        images : list of ndarray
+            uint8 images in :attr:`image_mode` (grey (H, W) or RGB (H, W, 3)).
+
+        Returns
+        -------
+        list
+            A one-image :class:`~imgrec_classic.descriptors.Descriptors` per image
+            (local extractors) or a 1-D float32 vector (global ones).
+        """
+        context = self._context()
+        return [self._extract_one(self.prepare(image), context) for image in images]
+
+    def extract_image(self, image: np.ndarray):
+        """:meth:`extract_images` of one decoded image."""
+        return self.extract_images([image])[0]
+
+    def prepare(self, image: np.ndarray) -> np.ndarray:
+        """A decoded image as this extractor sees it (resized to ``max_side``)."""
+        return resize_max_side(image, self.max_side)
+
+    def load(self, src) -> np.ndarray:
+        """Decode and prepare one image as this extractor sees it."""
+        return self.prepare(read_image(src, mode=self.image_mode))
 
     # -- hooks --------------------------------------------------------------------------
     def _check_params(self):
@@ -114,54 +148,6 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
     def _extract_one(self, image: np.ndarray, context):
         return self._extract(image, context)
 
-    # -- machinery ----------------------------------------------------------------------
-    def load(self, src) -> np.ndarray:
-        """Decode and resize one image as this extractor sees it."""
-        return resize_max_side(read_image(src, mode=self._color), self.max_side)
-
-    def _run_batch(self, batch: list, single_thread: bool) -> list:
-        return list(self._iter_batch(batch, single_thread))
-
-    def _iter_batch(self, batch: list, single_thread: bool):
-        """Decode and extract the images of ``batch`` one at a time, in this process."""
-        threads = cv2.getNumThreads()
-        if single_thread:
-            # Avoid n_jobs x OpenCV threads oversubscribing the cores.
-            cv2.setNumThreads(1)
-        try:
-            context = self._context()
-            cache = None if self.cache is None else DescriptorCache(self.cache, self)
-            for src in batch:
-                yield self._extract_cached(src, context, cache)
-        finally:
-            cv2.setNumThreads(threads)
-
-    def _extract_cached(self, src, context, cache):
-        if cache is None:
-            return self._extract_one(self.load(src), context)
-        path = cache.path(src)  # hashed once for both the lookup and the store
-        result = cache.get_at(path)
-        if result is None:
-            result = self._extract_one(self.load(src), context)
-            cache.put_at(path, result)
-        return result
-
-    def _map(self, images: list) -> list:
-        n_jobs = effective_n_jobs(self.n_jobs)
-        batch_size = max(1, min(32, math.ceil(len(images) / (4 * n_jobs))))
-        batches = [images[i:i + batch_size] for i in range(0, len(images), batch_size)]
-        if len(batches) == 1:  # one image (a served request): no worker round trip
-            return self._run_batch(batches[0], False)
-        parallel = Parallel(n_jobs=self.n_jobs, return_as="generator")
-        jobs = (delayed(self._run_batch)(b, n_jobs > 1) for b in batches)
-        results: list = []
-        with tqdm(total=len(images), disable=not self.verbose, unit="img",
-                  desc=type(self).__name__) as bar:
-            for out in parallel(jobs):
-                results.extend(out)
-                bar.update(len(out))
-        return results
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
@@ -169,33 +155,24 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
         return tags
 
 
+class _ExtractTask:
+    """A worker's part of an extractor's ``transform``: decode and extract a batch."""
+
+    def __init__(self, extractor, cache):
+        self.extractor, self.cache = extractor, cache
+
+    def __call__(self, sources, start):
+        results = decode_and_extract([self.extractor], sources, [self.cache])
+        return [r[0] for r in results]
+
+
 class LocalExtractor(BaseExtractor):
     """Extractor giving many descriptors per image, gathered in a ``Descriptors``.
 
     ``_extract`` returns ``(positions_px, scales, values)`` for one image; this
-    class normalises positions by the image size. With ``lazy=True``,
-    ``transform`` returns a :class:`~imgrec_classic.stream.DescriptorStream`
-    that encoders extract from batch by batch.
+    class normalises positions by the image size and makes each image's result a
+    one-image :class:`~imgrec_classic.descriptors.Descriptors`.
     """
-
-    _parameter_constraints = {**BaseExtractor._parameter_constraints, "lazy": ["boolean"]}
-
-    def transform(self, X):
-        """Extract descriptors from each image.
-
-        Parameters
-        ----------
-        X : sequence of images
-            Paths, encoded bytes, binary file objects or arrays, in any iterable.
-
-        Returns
-        -------
-        descriptors : Descriptors, or DescriptorStream when ``lazy=True``
-        """
-        if not self.lazy:
-            return super().transform(X)
-        check_is_fitted(self)
-        return DescriptorStream(self, as_image_list(X))
 
     #: width of one descriptor; uint8 extractors give packed binary descriptors.
     n_dims: int = 0
@@ -205,12 +182,11 @@ class LocalExtractor(BaseExtractor):
         positions, scales, values = self._extract(image, context)
         h, w = image.shape[:2]
         positions = np.asarray(positions, np.float32).reshape(-1, 2) / np.float32([w, h])
-        return positions, np.asarray(scales, np.float32), values
+        values = np.asarray(values).astype(self.dtype, copy=False).reshape(-1, self.n_dims)
+        return Descriptors(values, [0, len(values)], positions, np.asarray(scales, np.float32))
 
     def _combine(self, results):
-        positions, scales, values = zip(*results, strict=True)
-        return Descriptors.from_list(values, positions, scales,
-                                     n_dims=self.n_dims, dtype=self.dtype)
+        return Descriptors.concatenate(results)
 
 
 class GlobalExtractor(BaseExtractor):
@@ -246,3 +222,44 @@ def keypoint_arrays(keypoints) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros((0, 2), np.float32), np.zeros(0, np.float32)
     positions = cv2.KeyPoint_convert(keypoints).reshape(-1, 2)
     return positions, np.fromiter((k.size for k in keypoints), np.float32, len(keypoints))
+
+
+def decode_and_extract(extractors: list, sources: list, caches: list | None = None) -> list:
+    """Per source, the result of every extractor, each image decoded once.
+
+    Parameters
+    ----------
+    extractors : list of fitted extractors
+        Each declares ``image_mode`` ("rgb" or "gray") and ``extract_images(images)``.
+    sources : list of image sources
+    caches : list of (DescriptorCache or None), default=None
+        One per extractor; a source every cached extractor has already seen is not
+        decoded.
+
+    Returns
+    -------
+    list of list
+        ``results[i][b]``: extractor ``b``'s result on source ``i``.
+    """
+    caches = caches or [None] * len(extractors)
+    results = [[None] * len(extractors) for _ in sources]
+    keys = [[cache.path(src) if cache is not None else None for cache in caches]
+            for src in sources]
+    for i, row in enumerate(keys):
+        for b, key in enumerate(row):
+            if key is not None:
+                results[i][b] = caches[b].get_at(key)
+    todo = [i for i in range(len(sources)) if any(r is None for r in results[i])]
+    modes = sorted({e.image_mode for e in extractors})
+    views = [read_views(sources[i], modes) for i in todo]
+    for b, extractor in enumerate(extractors):
+        need = [k for k, i in enumerate(todo) if results[i][b] is None]
+        if not need:
+            continue
+        out = extractor.extract_images([views[k][extractor.image_mode] for k in need])
+        for k, result in zip(need, out, strict=True):
+            i = todo[k]
+            results[i][b] = result
+            if keys[i][b] is not None:
+                caches[b].put_at(keys[i][b], result)
+    return results

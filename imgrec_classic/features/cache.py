@@ -1,8 +1,8 @@
 """On-disk cache of per-image extraction results, keyed by image content and parameters.
 
 ``cache/<extractor key>/<ab>/<content sha256>.npz``: the extractor key hashes the
-extractor's class, its parameters (except ``n_jobs``, ``verbose``, ``lazy`` and
-``cache``) and the library version; the content key hashes the image's bytes (a file
+extractor's class, its parameters (except ``n_jobs``, ``verbose`` and ``cache``),
+the library version and the entry format; the content key hashes the image's bytes (a file
 is keyed by what it holds, not by its name), or for a preprocessed
 :class:`~imgrec_classic.io.pending.PendingImage` its source plus the operations.
 Files are written to a temporary name and renamed, so concurrent workers and
@@ -20,11 +20,13 @@ from pathlib import Path
 import joblib
 import numpy as np
 
+from ..descriptors import Descriptors
 from ..io.pending import PendingImage
 
 __all__ = ["DescriptorCache"]
 
-_IGNORED = {"n_jobs", "verbose", "lazy", "cache"}
+_IGNORED = {"n_jobs", "verbose", "cache"}
+_FORMAT = 2  # entries hold an array, or a one-image Descriptors' three arrays
 
 
 class DescriptorCache:
@@ -49,7 +51,7 @@ class DescriptorCache:
 
         params = {k: v for k, v in extractor.get_params(deep=False).items()
                   if k not in _IGNORED}
-        key = joblib.hash((type(extractor).__qualname__, params, __version__))
+        key = joblib.hash((type(extractor).__qualname__, params, __version__, _FORMAT))
         self.folder = Path(root) / f"{type(extractor).__name__}-{key[:16]}"
 
     def path(self, src) -> Path:
@@ -62,7 +64,7 @@ class DescriptorCache:
         return self.get_at(self.path(src))
 
     def put(self, src, result) -> None:
-        """Store ``result`` (an array or a tuple of arrays) for ``src``, atomically."""
+        """Store ``result`` (an array or a one-image Descriptors) for ``src``, atomically."""
         self.put_at(self.path(src), result)
 
     @staticmethod
@@ -73,13 +75,17 @@ class DescriptorCache:
                 arrays = [data[f"arr_{i}"] for i in range(len(data.files))]
         except (OSError, ValueError, KeyError, EOFError):
             return None
-        return arrays[0] if len(arrays) == 1 else tuple(arrays)
+        if len(arrays) == 1:
+            return arrays[0]
+        values, positions, scales = arrays
+        return Descriptors(values, [0, len(values)], positions, scales)
 
     @staticmethod
     def put_at(path: Path, result) -> None:
         """Store ``result`` at ``path`` (from :meth:`path`), atomically."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        arrays = result if isinstance(result, tuple) else (result,)
+        arrays = ((result.values, result.positions, result.scales)
+                  if isinstance(result, Descriptors) else (result,))
         fd, temp = tempfile.mkstemp(suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as f:

@@ -32,7 +32,9 @@ from ..descriptors import Descriptors
 from ..io.images import read_image
 from ..utils._param_validation import Interval, StrOptions
 from ..utils.images import as_image_list
+from ..utils.parallel import map_batches
 from ..utils.threads import torch_threads
+from .base import decode_and_extract
 
 __all__ = ["BACKBONES", "LAYERS", "PretrainedCNN", "backbone_features", "backbone_tail",
            "decoded_batches", "layer_width", "load_backbone", "prepare_image"]
@@ -270,9 +272,11 @@ class PretrainedCNN(TransformerMixin, BaseEstimator):
 
     Pixels are normalised as in the network's ImageNet training ((x - 127) / 128 for
     the EfficientNet-Lite weights, which were trained in TensorFlow). Images are
-    decoded by ``n_jobs`` threads while torch computes the previous batch on
-    ``n_threads`` threads. Results do not depend on ``n_jobs``; torch's
-    arithmetic may differ in the last bits between thread counts.
+    decoded, prepared and passed through the network in the library's loop, by
+    ``n_jobs`` workers (inside an :class:`~imgrec_classic.compose.ImageEncoder`,
+    by the encoder's workers, with the other branches); each runs torch on
+    ``n_threads`` threads. torch's arithmetic may differ in the last bits between
+    thread counts: fix ``n_threads`` for results that do not depend on ``n_jobs``.
 
     Needs the ``[cnn]`` extra (torch and the EfficientNet-Lite0 weights package).
 
@@ -294,11 +298,12 @@ class PretrainedCNN(TransformerMixin, BaseEstimator):
     scales : tuple of float, default=(1.0,)
         Input sizes as multiples of ``input_size``.
     batch_size : int, default=32
-        Images per forward pass.
+        Images per forward pass (per worker call) in ``transform``.
     n_threads : int or None, default=None
-        torch threads (None: torch's default, one per core).
+        torch threads per worker (None: torch's default, which joblib's workers
+        limit to their share of the cores).
     n_jobs : int or None, default=None
-        Threads decoding and resizing images (None: one).
+        joblib workers decoding images and running the network (None: one).
     verbose : bool, default=False
         A progress bar over images.
 
@@ -329,6 +334,9 @@ class PretrainedCNN(TransformerMixin, BaseEstimator):
     >>> local.counts.tolist(), local.n_dims
     ([16, 16], 1280)
     """
+
+    #: the view of the decoded image the network works on.
+    image_mode = "rgb"
 
     _parameter_constraints: dict = {
         "backbone": [StrOptions(set(BACKBONES))],
@@ -395,17 +403,35 @@ class PretrainedCNN(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         images = as_image_list(X)
-        torch = optional_import("torch", "cnn")
-        network = load_backbone(self.backbone)
-        results = []
-        with torch_threads(torch, self.n_threads):
-            for decoded in decoded_batches(images, self.batch_size, self.n_jobs, self.verbose,
-                                           f"PretrainedCNN ({self.output})"):
-                results.extend(self._describe(network, decoded))
+        results = list(map_batches(_CNNTask(self), images, n_jobs=self.n_jobs,
+                                   verbose=self.verbose, batch_size=self.batch_size,
+                                   desc=f"PretrainedCNN ({self.output})"))
         if self.output == "global":
             return np.vstack(results).astype(np.float32, copy=False)
-        positions, scales, values = zip(*results, strict=True)
-        return Descriptors.from_list(values, positions, scales, n_dims=self.n_features_out_)
+        return Descriptors.concatenate(results)
+
+    def extract_images(self, images: list) -> list:
+        """Features of decoded RGB images (the engine's per-batch call).
+
+        Parameters
+        ----------
+        images : list of ndarray of shape (H, W, 3), uint8
+
+        Returns
+        -------
+        list
+            A float32 vector per image (``output="global"``), or a one-image
+            :class:`~imgrec_classic.descriptors.Descriptors` per image.
+        """
+        check_is_fitted(self)
+        torch = optional_import("torch", "cnn")
+        network = load_backbone(self.backbone)
+        with torch_threads(torch, self.n_threads):
+            results = self._describe(network, images)
+        if self.output == "global":
+            return [np.asarray(r, np.float32) for r in results]
+        return [Descriptors(values, [0, len(values)], positions, scales)
+                for positions, scales, values in results]
 
     def fit_transform(self, X, y=None, **fit_params):
         return self.fit(X, y).transform(X)
@@ -443,6 +469,16 @@ class PretrainedCNN(TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.requires_fit = True
         return tags
+
+
+class _CNNTask:
+    """A worker's part of ``transform``: decode a batch and run the network on it."""
+
+    def __init__(self, extractor):
+        self.extractor = extractor
+
+    def __call__(self, sources, start):
+        return [r[0] for r in decode_and_extract([self.extractor], sources)]
 
 
 def _cells(fmap: np.ndarray, window: tuple, shape: tuple) -> tuple:

@@ -53,7 +53,7 @@ class ColorHistogram(GlobalExtractor):
         "bins": [tuple, list],
         "grid": [tuple, list],
     }
-    _color = "rgb"
+    image_mode = "rgb"
 
     def __init__(self, bins=(8, 4, 4), grid=(1, 1), max_side=None, n_jobs=None, verbose=False,
                  cache=None):

@@ -226,9 +226,6 @@ class DenseSIFT(LocalExtractor):
         Return RootSIFT instead of SIFT.
     max_side : int, default=None
         Shrink images whose longer side exceeds this before extraction.
-    lazy : bool, default=False
-        Return a :class:`~imgrec_classic.stream.DescriptorStream` that encoders
-        extract from batch by batch (memory-flat), instead of ``Descriptors``.
     n_jobs : int, default=None
         Images processed in parallel through joblib; -1 uses all cores.
     verbose : bool or int, default=False
@@ -276,14 +273,13 @@ class DenseSIFT(LocalExtractor):
     n_dims = N_BINS * N_BINS * N_ORIENTATIONS
 
     def __init__(self, step=4, sizes=(4, 6, 8, 10), magnif=6.0, contrast_threshold=None,
-                 root=False, max_side=None, lazy=False, n_jobs=None, verbose=False, cache=None):
+                 root=False, max_side=None, n_jobs=None, verbose=False, cache=None):
         self.step = step
         self.sizes = sizes
         self.magnif = magnif
         self.contrast_threshold = contrast_threshold
         self.root = root
         self.max_side = max_side
-        self.lazy = lazy
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.cache = cache

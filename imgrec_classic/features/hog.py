@@ -118,8 +118,9 @@ class HOG(GlobalExtractor):
             _gammaCorrection=bool(self.transform_sqrt), _nlevels=64,
             _signedGradient=bool(self.signed_gradient))
 
-    def load(self, src):
-        image = super().load(src)
+    def prepare(self, image):
+        """A decoded image resized to ``max_side``, then to ``image_shape``."""
+        image = super().prepare(image)
         h, w = self.image_shape
         if image.shape[:2] != (h, w):
             interp = cv2.INTER_AREA if image.shape[0] * image.shape[1] > h * w else cv2.INTER_LINEAR

@@ -97,7 +97,6 @@ class LocalColorStatistics(LocalExtractor):
     step : int, default=4
     sizes : tuple of int, default=(4, 6, 8, 10)
     max_side : int, default=None
-    lazy : bool, default=False
     n_jobs : int, default=None
     verbose : bool or int, default=False
     cache : str or path, default=None
@@ -118,15 +117,14 @@ class LocalColorStatistics(LocalExtractor):
         "step": [Interval(Integral, 1, None, closed="left")],
         "sizes": [tuple, list],
     }
-    _color = "rgb"
+    image_mode = "rgb"
     n_dims = N_BINS * N_BINS * N_STATS
 
-    def __init__(self, step=4, sizes=(4, 6, 8, 10), max_side=None, lazy=False, n_jobs=None,
+    def __init__(self, step=4, sizes=(4, 6, 8, 10), max_side=None, n_jobs=None,
                  verbose=False, cache=None):
         self.step = step
         self.sizes = sizes
         self.max_side = max_side
-        self.lazy = lazy
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.cache = cache

@@ -33,9 +33,6 @@ class ORB(KeypointExtractor):
     score_type : {"harris", "fast"}, default="harris"
     max_side : int, default=None
         Shrink images whose longer side exceeds this before extraction.
-    lazy : bool, default=False
-        Return a :class:`~imgrec_classic.stream.DescriptorStream` that encoders
-        extract from batch by batch (memory-flat), instead of ``Descriptors``.
     n_jobs : int, default=None
     verbose : bool or int, default=False
     cache : str or path, default=None
@@ -79,7 +76,7 @@ class ORB(KeypointExtractor):
     dtype = np.uint8
 
     def __init__(self, n_features=500, scale_factor=1.2, n_levels=8, edge_threshold=31,
-                 fast_threshold=20, score_type="harris", max_side=None, lazy=False,
+                 fast_threshold=20, score_type="harris", max_side=None,
                  n_jobs=None, verbose=False, cache=None):
         self.n_features = n_features
         self.scale_factor = scale_factor
@@ -88,7 +85,6 @@ class ORB(KeypointExtractor):
         self.fast_threshold = fast_threshold
         self.score_type = score_type
         self.max_side = max_side
-        self.lazy = lazy
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.cache = cache

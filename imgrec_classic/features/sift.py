@@ -81,9 +81,6 @@ class SIFT(KeypointExtractor):
         Return RootSIFT (Arandjelovic & Zisserman, 2012) instead of SIFT.
     max_side : int, default=None
         Shrink images whose longer side exceeds this before extraction.
-    lazy : bool, default=False
-        Return a :class:`~imgrec_classic.stream.DescriptorStream` that encoders
-        extract from batch by batch (memory-flat), instead of ``Descriptors``.
     n_jobs : int, default=None
         Images processed in parallel through joblib; -1 uses all cores.
     verbose : bool or int, default=False
@@ -131,7 +128,7 @@ class SIFT(KeypointExtractor):
     n_dims = 128
 
     def __init__(self, n_features=0, n_octave_layers=3, contrast_threshold=0.04,
-                 edge_threshold=10, sigma=1.6, root=False, max_side=None, lazy=False,
+                 edge_threshold=10, sigma=1.6, root=False, max_side=None,
                  n_jobs=None, verbose=False, cache=None):
         self.n_features = n_features
         self.n_octave_layers = n_octave_layers
@@ -140,7 +137,6 @@ class SIFT(KeypointExtractor):
         self.sigma = sigma
         self.root = root
         self.max_side = max_side
-        self.lazy = lazy
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.cache = cache

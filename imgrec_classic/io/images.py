@@ -14,7 +14,7 @@ import numpy as np
 
 from .pending import PendingImage
 
-__all__ = ["ImageDecodeError", "ImageSource", "read_image", "describe_source"]
+__all__ = ["ImageDecodeError", "ImageSource", "read_image", "read_views", "describe_source"]
 
 ImageSource = str | os.PathLike | bytes | bytearray | memoryview | IO[bytes] | np.ndarray
 
@@ -97,16 +97,43 @@ def read_image(src: ImageSource, mode: Literal["rgb", "gray"] = "rgb") -> np.nda
     >>> read_image(np.zeros((4, 5, 3)), mode="gray").dtype
     dtype('uint8')
     """
-    if mode not in ("rgb", "gray"):
-        raise ValueError(f"mode must be 'rgb' or 'gray', got {mode!r}")
+    return read_views(src, (mode,))[mode]
+
+
+def read_views(src: ImageSource, modes=("rgb", "gray")) -> dict[str, np.ndarray]:
+    """Decode one image once and return it in each of ``modes``.
+
+    The engine's decode: branches that work on colour and on grey share one
+    decoding of the file. Each view equals ``read_image(src, mode)``.
+
+    Parameters
+    ----------
+    src : str, os.PathLike, bytes, binary file object or ndarray
+        As for :func:`read_image`.
+    modes : sequence of {"rgb", "gray"}, default=("rgb", "gray")
+
+    Returns
+    -------
+    dict of str to ndarray
+        Mode -> uint8 image, (H, W, 3) or (H, W).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> views = read_views(np.zeros((4, 5, 3), np.uint8))
+    >>> views["rgb"].shape, views["gray"].shape
+    ((4, 5, 3), (4, 5))
+    """
+    for mode in modes:
+        if mode not in ("rgb", "gray"):
+            raise ValueError(f"mode must be 'rgb' or 'gray', got {mode!r}")
     if isinstance(src, PendingImage):
-        return src.read(mode)
-    if isinstance(src, np.ndarray):
-        image = _array_to_uint8(src, src)
-        return _to_mode(image, mode, bgr=False)
-    data = _read_bytes(src)
-    image = _decode(data, src)
-    return _to_mode(image, mode, bgr=True)
+        image, bgr = src.read("rgb"), False
+    elif isinstance(src, np.ndarray):
+        image, bgr = _array_to_uint8(src, src), False
+    else:
+        image, bgr = _decode(_read_bytes(src), src), True
+    return {mode: _to_mode(image, mode, bgr=bgr) for mode in modes}
 
 
 def _read_bytes(src: object) -> bytes:

@@ -1,0 +1,77 @@
+"""The one parallel loop of the library: batches of items to joblib workers, in order."""
+
+from __future__ import annotations
+
+import math
+
+from joblib import Parallel, delayed, effective_n_jobs
+from tqdm.auto import tqdm
+
+__all__ = ["map_batches"]
+
+
+def map_batches(func, items: list, *, n_jobs=None, verbose=False, desc="images",
+                batch_size: int | None = None, max_batch: int = 32):
+    """``func(batch, start)`` over consecutive batches of ``items``, in parallel, in order.
+
+    The one parallel loop of the library. Each call gets a list of items and the
+    index of its first one, and returns a list with one result per item; results
+    are yielded one item at a time, in input order, as batches finish, so a caller
+    that writes them into place holds no more than the batches in flight. A single
+    batch runs in this process (a served request: no worker round trip). Workers
+    run OpenCV on one thread, so ``n_jobs`` workers do not oversubscribe the cores.
+
+    Parameters
+    ----------
+    func : callable
+        ``func(batch: list, start: int) -> list``; must pickle (it runs in joblib
+        workers, local or on a dask cluster).
+    items : list
+    n_jobs : int, default=None
+        joblib workers.
+    verbose : bool, default=False
+        A progress bar over items.
+    desc : str, default="images"
+        The bar's label.
+    batch_size : int, default=None
+        Items per call; ``None`` gives every worker about four batches, at most
+        ``max_batch`` items each.
+    max_batch : int, default=32
+
+    Yields
+    ------
+    One result per item, in order.
+
+    Examples
+    --------
+    >>> def squares(batch, start):
+    ...     return [x * x for x in batch]
+    >>> list(map_batches(squares, [1, 2, 3], batch_size=2))
+    [1, 4, 9]
+    """
+    n = len(items)
+    workers = effective_n_jobs(n_jobs)
+    size = batch_size or max(1, min(max_batch, math.ceil(n / (4 * workers))))
+    with tqdm(total=n, disable=not verbose, unit="img", desc=desc) as bar:
+        if size >= n:
+            out = func(items, 0)
+            bar.update(n)
+            yield from out
+            return
+        jobs = (delayed(_in_worker)(func, items[start:start + size], start, workers > 1)
+                for start in range(0, n, size))
+        for out in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
+            bar.update(len(out))
+            yield from out
+
+
+def _in_worker(func, batch, start, single_thread):
+    import cv2
+
+    threads = cv2.getNumThreads()
+    if single_thread:  # else n_jobs workers x OpenCV's threads oversubscribe the cores
+        cv2.setNumThreads(1)
+    try:
+        return func(batch, start)
+    finally:
+        cv2.setNumThreads(threads)
