@@ -21,12 +21,12 @@ from imgrec_classic.pipelines import PRESETS, preset
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "coil20"
 _SMALL_FISHER = {"n_components": 32, "pca_components": 32}
-SMALLER = {"dsift-fisher-svm": {f"encoding__{k}": v for k, v in _SMALL_FISHER.items()},
-           **{name: {f"features__sift__encoding__{k}": v for k, v in _SMALL_FISHER.items()}
-              for name in ("dsift-fisher-color-svm", "dsift-fisher-hog-color-svm")},
-           "dsift-bovw-chi2svm": {"encoding__n_words": 200},
-           "sift-bovw-svm": {"encoding__n_words": 200},
-           "orb-bovw-rf": {"encoding__n_words": 200}}
+SMALLER = {**{name: {f"features__sift_encoding__{k}": v for k, v in _SMALL_FISHER.items()}
+              for name in ("dsift-fisher-svm", "dsift-fisher-color-svm",
+                           "dsift-fisher-hog-color-svm")},
+           "dsift-bovw-chi2svm": {"features__sift_encoding__n_words": 200},
+           "sift-bovw-svm": {"features__sift_encoding__n_words": 200},
+           "orb-bovw-rf": {"features__orb_encoding__n_words": 200}}
 
 
 def folder_images(root: Path, per_class: int):

@@ -47,9 +47,10 @@ def load(folder: str | None):
 def main():
     address = sys.argv[1] if len(sys.argv) > 1 else None
     images, labels = load(sys.argv[2] if len(sys.argv) > 2 else None)
-    model = preset("dsift-bovw-chi2svm", n_jobs=-1, features__step=4, features__sizes=(4, 6),
-                   encoding__n_words=200, encoding__pyramid=(1, 2),
-                   encoding__pca_components=None)
+    model = preset("dsift-bovw-chi2svm", n_jobs=-1, features__sift__step=4,
+                   features__sift__sizes=(4, 6), features__sift_encoding__n_words=200,
+                   features__sift_encoding__pyramid=(1, 2),
+                   features__sift_encoding__pca_components=None)
     with Client(address or local_cluster()) as client:
         print(client)
         start = time.perf_counter()

@@ -26,8 +26,9 @@ def _demo_models(n_jobs):
             image_shape=(20, 20), signed_gradient=True, n_jobs=n_jobs),
         SVC(C=10, gamma="scale"))
     # Dense SIFT needs room for its 4x4 bins: the digits are upsampled to 40x40.
-    bovw = preset("dsift-bovw-chi2svm", n_jobs=n_jobs, features__step=4,
-                  features__sizes=(4, 6), encoding__n_words=200, encoding__pyramid=(1, 2))
+    bovw = preset("dsift-bovw-chi2svm", n_jobs=n_jobs, features__sift__step=4,
+                  features__sift__sizes=(4, 6), features__sift_encoding__n_words=200,
+                  features__sift_encoding__pyramid=(1, 2))
     return [("HOG + SVM (RBF)", hog, 20), ("dense SIFT + BoVW + chi2 SVM", bovw, 40)]
 
 
@@ -63,11 +64,21 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _presets(args: argparse.Namespace) -> int:
-    from .pipelines import PRESETS
+    from .pipelines import PRESETS, preset_params
 
-    width = max(map(len, PRESETS))
-    for name, description in PRESETS.items():
-        print(f"{name:<{width}}  {description}")
+    if args.name is None:
+        width = max(map(len, PRESETS))
+        for name, description in PRESETS.items():
+            print(f"{name:<{width}}  {description}")
+        return 0
+    if args.name not in PRESETS:
+        raise ValueError(f"unknown preset {args.name!r}; choose from {', '.join(PRESETS)}")
+    print(f"{args.name}: {PRESETS[args.name]}\n\nparameters (--param KEY=VALUE, values as "
+          "JSON: [8, 8] for a tuple, null for None):")
+    params = preset_params(args.name)
+    width = max(map(len, params))
+    for key, value in params.items():
+        print(f"  {key:<{width}}  {value!r}")
     return 0
 
 
@@ -271,9 +282,12 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--n-jobs", type=int, default=None,
                       help="parallel workers for feature extraction (-1: all cores)")
     demo.set_defaults(func=_demo)
-    presets = commands.add_parser("presets", help="list the named pipelines",
+    presets = commands.add_parser("presets", help="list the named pipelines, or one's parameters",
                                   description="List the named pipelines of "
-                                              "imgrec_classic.pipelines.preset().")
+                                              "imgrec_classic.pipelines.preset(), or with NAME "
+                                              "the parameters of one and their defaults.")
+    presets.add_argument("name", nargs="?", default=None, metavar="NAME",
+                         help="a preset whose tunable parameters to print")
     presets.set_defaults(func=_presets)
     download = commands.add_parser(
         "download", help="download images listed in a file, with retries and checks",
@@ -298,7 +312,8 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--preset", default="dsift-bovw-chi2svm",
                        help="pipeline name (see `imgrec presets`)")
     train.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
-                       help="set a pipeline parameter, e.g. encoding__n_words=1000 (repeatable)")
+                       help="set a pipeline parameter, e.g. features__sift_encoding__n_words=1000 "
+                       "(repeatable)")
     train.add_argument("-o", "--output", required=True, metavar="MODEL",
                        help="model file to write (.imgrec, or .skops for the safer format)")
     train.add_argument("--test-size", type=float, default=0.2,

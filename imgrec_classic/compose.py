@@ -127,7 +127,10 @@ class ImageEncoder(TransformerMixin, BaseEstimator):
     def set_params(self, **params):
         if not params:
             return self
-        own = super().get_params(deep=False)
+        own, every = super().get_params(deep=False), self.get_params(deep=True)
+        for key in params:
+            if key not in every:
+                raise ValueError(_unknown_key(key, every))
         for key in [k for k in params if k in own]:
             setattr(self, key, params.pop(key))
         branches = [list(b) for b in self.branches]
@@ -221,8 +224,10 @@ class ImageEncoder(TransformerMixin, BaseEstimator):
                 for name, plan in plans.items()}
         union = sorted(set().union(*(map(int, plan.images) for plan in plans.values())))
         extractors = {name: e for name, e, _ in active if name in plans}
+        caches = dict(zip(extractors, _caches(
+            [(n, e, None) for n, e in extractors.items()]), strict=True))
         parts: dict = {name: [None] * len(plans[name].images) for name in plans}
-        task = _SampleTask(extractors, plans, rank, [union[i] for i in range(len(union))])
+        task = _SampleTask(extractors, caches, plans, rank, union)
         for index, result in zip(union, map_batches(
                 task, [images[i] for i in union], n_jobs=self.n_jobs, verbose=self.verbose,
                 desc="ImageEncoder: images sampled for the encoders",
@@ -361,8 +366,9 @@ class ImageEncoder(TransformerMixin, BaseEstimator):
 class _SampleTask:
     """A worker's part of the sampled pass: extract, then keep each branch's quota."""
 
-    def __init__(self, extractors, plans, rank, indices):
-        self.extractors, self.plans, self.rank, self.indices = extractors, plans, rank, indices
+    def __init__(self, extractors, caches, plans, rank, indices):
+        self.extractors, self.caches = extractors, caches
+        self.plans, self.rank, self.indices = plans, rank, indices
 
     def __call__(self, sources, start):
         names = list(self.extractors)
@@ -370,7 +376,8 @@ class _SampleTask:
         out = []
         for index, src in zip(indices, sources, strict=True):
             wanted = [n for n in names if index in self.rank[n]]
-            results = decode_and_extract([self.extractors[n] for n in wanted], [src])[0]
+            results = decode_and_extract([self.extractors[n] for n in wanted], [src],
+                                         [self.caches[n] for n in wanted])[0]
             out.append({n: self.plans[n].reduce(r, self.rank[n][index])
                         for n, r in zip(wanted, results, strict=True)})
         return out

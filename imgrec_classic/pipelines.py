@@ -271,8 +271,14 @@ def preset_params(name: str) -> dict:
     """
     model = preset(name)
     return {key: value for key, value in model.get_params(deep=True).items()
-            if "__" in key and not hasattr(value, "get_params")
+            if "__" in key and not _holds_estimators(value)
             and key.rsplit("__", 1)[-1] not in ("n_jobs", "verbose")}
+
+
+def _holds_estimators(value) -> bool:
+    if isinstance(value, (list, tuple)):
+        return any(_holds_estimators(v) for v in value)
+    return hasattr(value, "get_params")
 
 
 def _unknown_param_message(name: str, params: dict, pipeline: Pipeline, exc) -> str:

@@ -63,7 +63,7 @@ def digit_folder(tmp_path_factory):
 def trained(digit_folder, tmp_path_factory):
     model = tmp_path_factory.mktemp("m") / "digits.imgrec"
     result = _imgrec("train", digit_folder, "--preset", "hog-svm", "--param",
-                     "features__image_shape=[24, 24]", "--param", "classifier__C=5",
+                     "features__hog__image_shape=[24, 24]", "--param", "classifier__C=5",
                      "-o", model)
     return result, model
 
@@ -79,7 +79,7 @@ def test_train_saves_a_model_with_metadata(trained):
     assert meta["preset"] == "hog-svm" and meta["n_train"] == 240
     assert meta["params"]["classifier__C"] == "5"
     assert meta["metrics"]["accuracy"] >= 0.9
-    assert model.get_params()["features__image_shape"] == (24, 24)
+    assert model.get_params()["features__hog__image_shape"] == (24, 24)
 
 
 def test_evaluate_json_and_plot(trained, digit_folder, tmp_path):
@@ -135,9 +135,10 @@ def test_train_saves_a_linear_preset_without_its_training_vectors(digit_folder, 
 
     path = tmp_path / "bovw.imgrec"
     result = _imgrec("train", digit_folder, "--preset", "dsift-bovw-chi2svm", "--quiet",
-                     "--param", "features__step=4", "--param", "features__sizes=[2, 3]",
-                     "--param", "encoding__n_words=20", "--param", "encoding__pyramid=[1]",
-                     "--param", "encoding__pca_components=null", "-o", path)
+                     "--param", "features__sift__step=4", "--param", "features__sift__sizes=[2, 3]",
+                     "--param", "features__sift_encoding__n_words=20",
+                     "--param", "features__sift_encoding__pyramid=[1]",
+                     "--param", "features__sift_encoding__pca_components=null", "-o", path)
     assert result.returncode == 0, result.stderr
     model, meta = load_model(path)
     # explicit weights: the file holds no training vector (36 training images here)
@@ -209,7 +210,7 @@ def test_train_and_predict_with_the_pretrained_cnn_preset(digit_folder, tmp_path
 
     path = tmp_path / "cnn.skops"
     result = _imgrec("train", digit_folder, "--preset", "cnn-svm", "--quiet",
-                     "--param", "features__input_size=64", "-o", path)
+                     "--param", "features__cnn__input_size=64", "-o", path)
     assert result.returncode == 0, result.stderr
     model, meta = load_model(path)
     assert meta["preset"] == "cnn-svm" and isinstance(model[-1], LinearSVC)
@@ -217,3 +218,15 @@ def test_train_and_predict_with_the_pretrained_cnn_preset(digit_folder, tmp_path
     predicted = _imgrec("predict", path, digit_folder / "d2" / "3.png", "--json")
     assert predicted.returncode == 0, predicted.stderr
     assert predicted.stdout.count('"label"') >= 1
+
+
+def test_presets_name_lists_parameters_and_a_bad_key_names_close_ones(capsys):
+    from imgrec_classic.cli import main
+
+    assert main(["presets", "dsift-fisher-hog-color-svm"]) == 0
+    out = capsys.readouterr().out
+    assert "features__sift__step" in out and "features__hog__orientations" in out
+    line = next(t for t in out.splitlines() if "features__sift_encoding__n_components" in t)
+    assert line.split()[-1] == "256"
+    assert main(["presets", "no-such-preset"]) == 1
+    assert "unknown preset" in capsys.readouterr().err

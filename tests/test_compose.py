@@ -1,164 +1,190 @@
+"""The engine: one decode per image per pass, rows equal plain composition, flat memory."""
+
+import tracemalloc
+from collections import Counter
+
 import numpy as np
 import pytest
-from sklearn.base import BaseEstimator, TransformerMixin, clone
-from sklearn.pipeline import FeatureUnion, make_pipeline
-from sklearn.preprocessing import FunctionTransformer, Normalizer, StandardScaler
+from sklearn.base import clone
+from sklearn.preprocessing import Normalizer
 
-from imgrec_classic.compose import ChunkedFeatureUnion
+from imgrec_classic.compose import ImageEncoder
+from imgrec_classic.encoding import BagOfVisualWords, FisherVector, Hellinger
+from imgrec_classic.features import HOG, ColorHistogram, DenseSIFT
+from imgrec_classic.features import base as features_base
 
 
-class _Counting(TransformerMixin, BaseEstimator):
-    """Records how many rows each transform call receives."""
-
-    def fit(self, X, y=None):
-        self.calls_ = []
-        return self
-
-    def transform(self, X):
-        self.calls_.append(len(X))
-        return np.asarray(X, np.float32) * 2
+def _images(n=12, seed=0, side=64):
+    rng = np.random.default_rng(seed)
+    return list(rng.integers(0, 256, (n, side, side, 3), np.uint8))
 
 
 def _branches():
-    return [("scale", StandardScaler()), ("square", FunctionTransformer(np.square)),
-            ("count", _Counting())]
+    return [("sift", DenseSIFT(step=8, sizes=(4, 8)), FisherVector(n_components=2,
+                                                                     random_state=0)),
+            ("hog", HOG(image_shape=(32, 32)), Hellinger()),
+            ("color", ColorHistogram(bins=(4, 2, 2)), None)]
 
 
-@pytest.mark.parametrize("chunk_size", [1, 3, 7, 100])
-def test_equals_feature_union_with_weights(chunk_size):
-    X = np.random.default_rng(0).normal(size=(20, 4))
-    weights = {"scale": 0.5, "square": 2.0}
-    expected = FeatureUnion(_branches(), transformer_weights=weights).fit_transform(X)
-    union = ChunkedFeatureUnion(_branches(), chunk_size=chunk_size, transformer_weights=weights)
-    np.testing.assert_allclose(union.fit_transform(X), expected, rtol=1e-6)
-    np.testing.assert_allclose(union.transform(X[:5]), expected[:5], rtol=1e-6)
+def _plain(branches, images, weights):
+    """The same rows by plain composition: each branch on its own, then stacked."""
+    blocks = []
+    for name, extractor, encoder in branches:
+        out = extractor.fit_transform(images)
+        if encoder is not None:
+            out = encoder.fit_transform(out)
+        blocks.append(weights.get(name, 1.0) * np.asarray(out, np.float32))
+    return np.hstack(blocks)
 
 
-def test_branches_never_see_more_than_a_chunk():
-    X = np.arange(50.0).reshape(25, 2)
-    union = ChunkedFeatureUnion(_branches(), chunk_size=8).fit(X)
-    union.transform(X)
-    assert union.named_transformers["count"].calls_ == [8, 8, 8, 1]
+def test_rows_equal_plain_composition_with_weights():
+    images, weights = _images(), {"hog": 0.5, "color": 2.0}
+    encoder = ImageEncoder(_branches(), weights=weights)
+    out = encoder.fit_transform(images)
+    expected = _plain(_branches(), images, weights)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(encoder.transform(images[:3]), expected[:3], rtol=1e-5,
+                               atol=1e-6)
+    fisher = encoder.branches[0][2]
+    assert encoder.widths_ == {"sift": fisher.n_features_out_, "hog": 324, "color": 16}
+    assert out.dtype == np.float32 and encoder.n_features_out_ == out.shape[1]
 
 
-def test_clone_params_and_bad_input():
-    union = ChunkedFeatureUnion(_branches(), chunk_size=4)
-    assert clone(union).get_params()["chunk_size"] == 4
-    X = np.ones((3, 2))
-    with pytest.raises(ValueError, match="chunk_size"):
-        union.set_params(chunk_size=0).fit(X).transform(X)
-    with pytest.raises(ValueError, match="no images"):
-        ChunkedFeatureUnion(_branches()).fit(X).transform(X[:0])
+def test_each_image_is_decoded_once_per_pass(monkeypatch):
+    images = _images(n=10)
+    counts = Counter()
+    decode = features_base.read_views
+
+    def counting(src, modes=("rgb", "gray")):
+        counts[id(src)] += 1
+        return decode(src, modes)
+
+    monkeypatch.setattr(features_base, "read_views", counting)
+    sift, fisher = DenseSIFT(step=8, sizes=(4,)), FisherVector(n_components=2, max_images=4,
+                                                             random_state=0)
+    encoder = ImageEncoder([("sift", sift, fisher), *_branches()[1:]])
+    encoder.fit_transform(images)
+    sampled = {id(images[i]) for i in fisher.plan_sample(len(images)).images}
+    # one decode per image, plus one for each image sampled for the mixture
+    assert {k: counts[id(im)] for k, im in enumerate(images)} == {
+        k: 1 + (id(im) in sampled) for k, im in enumerate(images)}
+    counts.clear()
+    encoder.transform(images)
+    assert sorted(counts.values()) == [1] * len(images)  # grey and colour from one decode
 
 
-def test_dropped_branch_is_skipped():
-    X = np.random.default_rng(1).normal(size=(6, 3))
-    union = ChunkedFeatureUnion([("a", StandardScaler()), ("b", "drop")], chunk_size=4)
-    assert union.fit_transform(X).shape == (6, 3)
+def test_results_do_not_depend_on_n_jobs():
+    images = _images(n=40)
+    one = ImageEncoder(_branches(), n_jobs=1).fit_transform(images)
+    two = ImageEncoder(_branches(), n_jobs=2, batch_size=3).fit_transform(images)
+    np.testing.assert_array_equal(one, two)
 
 
-def test_generator_input_is_read_once_for_fit_and_transform():
-    X = np.random.default_rng(2).normal(size=(9, 2))
-    expected = ChunkedFeatureUnion(_branches(), chunk_size=4).fit_transform(X)
-    got = ChunkedFeatureUnion(_branches(), chunk_size=4).fit_transform(row for row in X)
-    np.testing.assert_allclose(got, expected)
+def test_params_have_one_name_per_knob_and_drop_works():
+    encoder = ImageEncoder(_branches())
+    params = encoder.get_params()
+    assert params["sift__step"] == 8 and params["sift_encoding__n_components"] == 2
+    encoder.set_params(sift__step=6, sift_encoding__n_components=3, hog="drop")
+    assert encoder.get_params()["sift__step"] == 6
+    assert clone(encoder).get_params()["sift_encoding__n_components"] == 3
+    out = encoder.fit_transform(_images(n=6))
+    assert set(encoder.widths_) == {"sift", "color"}
+    assert out.shape[1] == encoder.branches[0][2].n_features_out_ + 16
+    with pytest.raises(ValueError, match="did you mean sift__step"):
+        encoder.set_params(sift__stepp=4)
+    with pytest.raises(ValueError, match="invalid parameter .color_encoding__norm"):
+        ImageEncoder(_branches()).set_params(color_encoding__norm="l1")
 
 
-def test_transform_before_fit_is_an_error():
-    from sklearn.exceptions import NotFittedError
-
-    with pytest.raises(NotFittedError):
-        ChunkedFeatureUnion(_branches()).transform(np.ones((2, 2)))
-
-
-class _Wide(TransformerMixin, BaseEstimator):
-    """Turns each row into 1,000 float64 values (8 kB), like a Fisher-vector branch."""
-
-    def fit(self, X, y=None):
-        self.fitted_ = True
-        return self
-
-    def transform(self, X):
-        return np.ones((len(X), 1000))
+@pytest.mark.parametrize("branches, message", [
+    ([], "non-empty"),
+    ([("a__b", HOG(), None)], "without '__'"),
+    ([("a", HOG(), None), ("a", HOG(), None)], "unique"),
+    ([("weights", HOG(), None)], "unique"),
+    ([("a", Normalizer(), None)], "not an image extractor"),
+    ([("a", "drop", None)], "every branch is dropped"),
+])
+def test_bad_branches_are_refused_before_any_image_is_read(branches, message, monkeypatch):
+    monkeypatch.setattr(features_base, "read_views", None)  # any decode would fail
+    with pytest.raises((ValueError, TypeError), match=message):
+        ImageEncoder(branches).fit(_images(n=2))
 
 
-def test_memory_beyond_the_output_is_one_chunk():
-    import tracemalloc
-
-    X, chunk = np.zeros((400, 1)), 100
-    union = ChunkedFeatureUnion([("wide", _Wide())], chunk_size=chunk,
-                                transformer_weights={"wide": 0.5}).fit(X)
+def test_memory_beyond_the_output_is_a_few_batches():
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, (80, 80), dtype=np.uint8) for _ in range(300)]
+    encoder = ImageEncoder([("sift", DenseSIFT(step=4, sizes=(4, 8)),
+                             BagOfVisualWords(n_words=20, pyramid=(1, 2), max_images=20,
+                                              random_state=0))]).fit(images)
+    one_image = DenseSIFT(step=4, sizes=(4, 8)).fit_transform(images[:1]).values.nbytes
     tracemalloc.start()
     try:
-        out = union.transform(X)
-        _, peak = tracemalloc.get_traced_memory()
+        out = encoder.transform(images)
+        peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    one_chunk = chunk * 1000 * 8
-    assert peak - out.nbytes < 1.5 * one_chunk
+    assert out.shape == (300, 100)
+    # The output and the descriptors of one batch (32 images) at a time, not all of them.
+    assert peak < out.nbytes + 40 * one_image < one_image * len(images) / 4
 
 
 def _labelled(n_per_class=12, seed=0):
-    """A branch that separates three classes, and one of pure noise."""
+    """Images of three classes told apart by their colour, and a noisy texture branch."""
     rng = np.random.default_rng(seed)
     y = np.repeat(np.arange(3), n_per_class)
-    signal = np.eye(3)[y] + 0.3 * rng.standard_normal((len(y), 3))
-    noise = rng.standard_normal((len(y), 20))
-    return np.c_[signal, noise], y
+    images = []
+    for label in y:
+        image = rng.integers(0, 256, (48, 48, 3), np.uint8)
+        image[..., label] = np.clip(image[..., label].astype(int) + 120, 0, 255)
+        images.append(image)
+    return images, y
 
 
-def _split_branches():
-    pick = [("signal", FunctionTransformer(lambda X: X[:, :3])),
-            ("noise", FunctionTransformer(lambda X: X[:, 3:]))]
-    return [(name, make_pipeline(branch, Normalizer())) for name, branch in pick]
+def _search_branches():
+    return [("color", ColorHistogram(bins=(4, 4, 4)), Hellinger()),
+            ("hog", HOG(image_shape=(32, 32)), Hellinger())]
 
 
-def test_weight_search_keeps_the_useful_branch_and_skips_the_other():
-    X, y = _labelled()
-    union = ChunkedFeatureUnion(_split_branches(), weight_grid={"signal": [1.0],
-                                                                "noise": [0.3, 1.0]})
-    out = union.fit_transform(X, y)
-    assert union.weights_ == {"signal": 1.0, "noise": 0.0}
-    assert len(union.weight_trail_) == 3
-    expected = FeatureUnion(_split_branches(), transformer_weights=union.weights_).fit_transform(X)
-    np.testing.assert_allclose(out, expected, rtol=1e-6)
-    np.testing.assert_allclose(union.transform(X), expected, rtol=1e-6)
-    # fit alone learns the same weights as fit_transform
-    assert clone(union).fit(X, y).weights_ == union.weights_
+def test_weight_search_keeps_the_useful_branch_and_skips_the_other(monkeypatch):
+    images, y = _labelled()
+    encoder = ImageEncoder(_search_branches(), weight_grid={"color": [1.0],
+                                                            "hog": [0.3, 1.0]})
+    out = encoder.fit_transform(images, y)
+    assert encoder.weights_ == {"color": 1.0, "hog": 0.0}
+    assert len(encoder.weight_trail_) == 3
+    expected = _plain(_search_branches(), images, encoder.weights_)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
+    assert clone(encoder).fit(images, y).weights_ == encoder.weights_
+
+    def fail(self, images):
+        raise AssertionError("a left-out branch ran")
+
+    monkeypatch.setattr(HOG, "extract_images", fail)
+    np.testing.assert_allclose(encoder.transform(images[:4]), expected[:4], rtol=1e-5,
+                               atol=1e-6)
 
 
-def test_a_left_out_branch_is_not_computed():
-    X, y = _labelled()
-    counting = _Counting()
-    union = ChunkedFeatureUnion([*_split_branches(), ("count", counting)],
-                                weight_grid={"signal": [1.0], "count": [0.5]})
-    union.fit(X, y)
-    assert union.weights_["count"] == 0.0
-    calls = list(union.named_transformers["count"].calls_)
-    union.transform(X[:5])
-    assert union.named_transformers["count"].calls_ == calls
-
-
-def test_weight_search_checks_its_parameters_before_fitting():
-    X, y = _labelled()
-    counting = [("count", _Counting())]
-    for grid, message in [({"nope": [1.0]}, "unknown branches"), ({"count": []}, "positive"),
-                          ({"count": [-1.0]}, "positive"), ({}, "non-empty")]:
-        union = ChunkedFeatureUnion(counting, weight_grid=grid)
-        with pytest.raises(ValueError, match=message):
-            union.fit(X, y)
-        assert not hasattr(union.named_transformers["count"], "calls_")
+@pytest.mark.parametrize("grid, message", [({"nope": [1.0]}, "unknown branches"),
+                                           ({"hog": []}, "positive"),
+                                           ({"hog": [-1.0]}, "positive"), ({}, "non-empty")])
+def test_weight_search_checks_its_parameters_before_reading_images(grid, message,
+                                                                   monkeypatch):
+    images, y = _labelled(n_per_class=3)
+    monkeypatch.setattr(features_base, "read_views", None)
+    with pytest.raises(ValueError, match=message):
+        ImageEncoder(_search_branches(), weight_grid=grid).fit(images, y)
     with pytest.raises(ValueError, match="needs y"):
-        ChunkedFeatureUnion(counting, weight_grid={"count": [1.0]}).fit(X)
+        ImageEncoder(_search_branches(), weight_grid={"hog": [1.0]}).fit(images)
     with pytest.raises(ValueError, match="weight_cv"):
-        ChunkedFeatureUnion(counting, weight_grid={"count": [1.0]}, weight_cv=1).fit(X, y)
+        ImageEncoder(_search_branches(), weight_grid={"hog": [1.0]}, weight_cv=1).fit(
+            images, y)
 
 
 def test_too_few_images_per_class_keeps_the_given_weights():
-    X, y = _labelled(n_per_class=2)
-    union = ChunkedFeatureUnion(_split_branches(), transformer_weights={"noise": 0.5},
-                                weight_grid={"signal": [1.0], "noise": [1.0]})
+    images, y = _labelled(n_per_class=2)
+    encoder = ImageEncoder(_search_branches(), weights={"hog": 0.5},
+                           weight_grid={"color": [1.0], "hog": [1.0]})
     with pytest.warns(UserWarning, match="fewer than the 3 folds"):
-        union.fit(X, y)
-    assert union.weights_ == {"signal": 1.0, "noise": 0.5}
-    assert union.weight_trail_ == []
+        encoder.fit(images, y)
+    assert encoder.weights_ == {"color": 1.0, "hog": 0.5}
+    assert encoder.weight_trail_ == []

@@ -9,6 +9,7 @@ distributed = pytest.importorskip("distributed")
 
 from joblib import parallel_config  # noqa: E402
 
+from imgrec_classic.compose import ImageEncoder  # noqa: E402
 from imgrec_classic.encoding import BagOfVisualWords  # noqa: E402
 from imgrec_classic.features import HOG, DenseSIFT  # noqa: E402
 from imgrec_classic.utils.estimator_checks import assert_same_output  # noqa: E402
@@ -34,15 +35,17 @@ def images():
 def test_extraction_and_encoding_match_n_jobs_1(client, images):
     reference_d = DenseSIFT(step=8, n_jobs=1).fit_transform(images)
     reference_h = HOG(n_jobs=1).fit_transform(images)
-    stream = DenseSIFT(step=8, lazy=True, n_jobs=1).fit_transform(images)
-    reference_c = BagOfVisualWords(n_words=6, random_state=0, n_jobs=1).fit(stream).transform(
-        stream)
+
+    def engine(n_jobs):
+        return ImageEncoder([("sift", DenseSIFT(step=8), BagOfVisualWords(n_words=6,
+                                                                         random_state=0)),
+                             ("hog", HOG(), None)], n_jobs=n_jobs, batch_size=2)
+
+    reference_c = engine(1).fit_transform(images)
     with distributed.get_task_stream(client) as tasks, parallel_config(backend="dask", n_jobs=2):
         d = DenseSIFT(step=8, n_jobs=2).fit_transform(images)
         h = HOG(n_jobs=2).fit_transform(images)
-        stream = DenseSIFT(step=8, lazy=True, n_jobs=2).fit_transform(images)
-        codes = BagOfVisualWords(n_words=6, random_state=0, n_jobs=2).fit(stream).transform(
-            stream)
+        codes = engine(2).fit_transform(images)
     assert_same_output(d, reference_d)
     assert_same_output(h, reference_h)
     np.testing.assert_array_equal(codes, reference_c)

@@ -29,15 +29,15 @@ def digits():
 @pytest.fixture(scope="module")
 def hog_model(digits):
     X, y, _ = digits
-    return preset("hog-svm", features__image_shape=(24, 24)).fit(X, y)
+    return preset("hog-svm", features__hog__image_shape=(24, 24)).fit(X, y)
 
 
 @pytest.fixture(scope="module")
 def bovw_model(digits):
     X, y, _ = digits
-    return preset("dsift-bovw-chi2svm", features__step=4, features__sizes=(4,),
-                  features__max_side=None, encoding__n_words=20, encoding__pyramid=(1,),
-                  features__lazy=False).fit(X, y)
+    return preset("dsift-bovw-chi2svm", features__sift__step=4, features__sift__sizes=(4,),
+                  features__sift__max_side=None, features__sift_encoding__n_words=20,
+                  features__sift_encoding__pyramid=(1,)).fit(X, y)
 
 
 @pytest.mark.parametrize("suffix", [".imgrec", ".skops"])

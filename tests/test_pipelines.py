@@ -20,24 +20,36 @@ def test_every_named_preset_exists_and_clones():
         assert clone(model).get_params().keys() == model.get_params().keys()
 
 
-def test_n_jobs_and_verbose_reach_union_branches_not_the_union():
+def test_n_jobs_and_verbose_reach_the_loop_and_the_encoders_fits():
     model = preset("dsift-fisher-color-svm", n_jobs=2, verbose=True)
     params = model.get_params()
-    assert params["features__sift__features__n_jobs"] == 2
-    assert params["features__color__features__n_jobs"] == 2
-    assert params["features__n_jobs"] is None  # the union runs its branches in turn
-    assert params["features__sift__encoding__verbose"] is True
+    assert params["features__n_jobs"] == 2  # the image loop's workers do every branch
+    assert params["features__verbose"] is True
+    assert params["features__sift_encoding__verbose"] is True  # the mixture's fit reports
+    assert params["classifier__n_jobs"] == 2
 
 
-def test_params_and_n_jobs_reach_the_steps():
-    model = preset("dsift-fisher-svm", encoding__n_components=8, n_jobs=2)
-    params = model.get_params()
-    assert params["encoding__n_components"] == 8
-    assert params["features__n_jobs"] == params["encoding__n_jobs"] == 2
+def test_params_have_one_name_in_every_preset():
+    for name in ("dsift-fisher-svm", "dsift-fisher-hog-color-svm", "hybrid-svm"):
+        params = preset(name, features__sift_encoding__n_components=8,
+                        features__sift__step=6).get_params()
+        assert params["features__sift_encoding__n_components"] == 8
+        assert params["features__sift__step"] == 6
     with pytest.raises(ValueError, match="unknown preset"):
         preset("sift-magic")
-    with pytest.raises(ValueError):
-        preset("hog-svm", nonexistent__param=1)
+    with pytest.raises(ValueError, match="did you mean features__sift_encoding__n_components"):
+        preset("dsift-fisher-svm", encoding__n_components=8)
+
+
+def test_preset_params_list_the_knobs_with_their_defaults():
+    from imgrec_classic.pipelines import preset_params
+
+    params = preset_params("dsift-fisher-hog-color-svm")
+    assert params["features__sift__step"] == 4
+    assert params["features__sift_encoding__n_components"] == 256
+    assert params["classifier__C"] == 10
+    assert not any(k.endswith("n_jobs") for k in params)
+    assert all(not hasattr(v, "get_params") for v in params.values())
 
 
 def _shapes(n_per_class=12, size=64, seed=0):
@@ -57,15 +69,17 @@ def _shapes(n_per_class=12, size=64, seed=0):
     return images, np.array(labels)
 
 
-SMALL = {"dsift-bovw-chi2svm": {"encoding__n_words": 16},
-         "dsift-vlad-svm": {"encoding__n_words": 4},
-         "dsift-fisher-svm": {"encoding__n_components": 4, "encoding__pca_components": 16},
-         "dsift-fisher-color-svm": {"features__sift__encoding__n_components": 4,
-                                    "features__sift__encoding__pca_components": 16},
-         "dsift-fisher-hog-color-svm": {"features__sift__encoding__n_components": 4,
-                                        "features__sift__encoding__pca_components": 16},
-         "sift-bovw-svm": {"encoding__n_words": 32},
-         "orb-bovw-rf": {"encoding__n_words": 32, "classifier__n_estimators": 100},
+SMALL = {"dsift-bovw-chi2svm": {"features__sift_encoding__n_words": 16},
+         "dsift-vlad-svm": {"features__sift_encoding__n_words": 4},
+         "dsift-fisher-svm": {"features__sift_encoding__n_components": 4,
+                              "features__sift_encoding__pca_components": 16},
+         "dsift-fisher-color-svm": {"features__sift_encoding__n_components": 4,
+                                    "features__sift_encoding__pca_components": 16},
+         "dsift-fisher-hog-color-svm": {"features__sift_encoding__n_components": 4,
+                                        "features__sift_encoding__pca_components": 16},
+         "sift-bovw-svm": {"features__sift_encoding__n_words": 32},
+         "orb-bovw-rf": {"features__orb_encoding__n_words": 32,
+                         "classifier__n_estimators": 100},
          "hog-svm": {}}
 
 
@@ -81,13 +95,12 @@ def test_dense_presets_learn_a_synthetic_task(name):
 def test_fusion_branches_have_unit_norm_so_weights_are_kernel_weights():
     images, y = _shapes(n_per_class=4)
     name = "dsift-fisher-hog-color-svm"
-    union = preset(name, **SMALL[name])["features"].fit(images, y)
-    codes = union.transform(images)
-    sizes = [branch.transform(images[:1]).shape[1] for _, branch in union.transformer_list]
-    bounds = np.cumsum([0, *sizes])
-    for (branch, _), lo, hi in zip(union.transformer_list, bounds[:-1], bounds[1:], strict=True):
+    encoder = preset(name, **SMALL[name])["features"]
+    codes = encoder.fit_transform(images, y)
+    bounds = np.cumsum([0, *encoder.widths_.values()])
+    for branch, lo, hi in zip(encoder.widths_, bounds[:-1], bounds[1:], strict=True):
         norms = np.linalg.norm(codes[:, lo:hi], axis=1)
-        np.testing.assert_allclose(norms, union.transformer_weights[branch], rtol=1e-4)
+        np.testing.assert_allclose(norms, encoder.weights[branch], rtol=1e-4)
 
 
 @pytest.mark.slow
@@ -102,12 +115,14 @@ def test_presets_on_coil20(name):
     assert model.score(paths[1::2], y[1::2]) >= 0.8
 
 
-CNN_SMALL = {"cnn-svm": {"features__input_size": 64},
-             "cnn-fisher-svm": {"features__input_size": 128, "encoding__n_components": 4,
-                                "encoding__pca_components": 32},
-             "hybrid-svm": {**{f"features__sift__{k}": v for k, v in
-                               SMALL["dsift-fisher-svm"].items()},
-                            "features__cnn__features__input_size": 64}}
+CNN_SMALL = {"cnn-svm": {"features__cnn__input_size": 64},
+             "cnn-fisher-svm": {"features__cnn_local__input_size": 128,
+                                "features__cnn_local_encoding__n_components": 4,
+                                "features__cnn_local_encoding__pca_components": 32},
+             "hybrid-svm": {**SMALL["dsift-fisher-svm"], "features__cnn__input_size": 64,
+                            "features__cnn_local__input_size": 128,
+                            "features__cnn_local_encoding__n_components": 4,
+                            "features__cnn_local_encoding__pca_components": 32}}
 
 
 @pytest.mark.parametrize("name", sorted(CNN_SMALL))
@@ -129,18 +144,19 @@ def test_cnn_presets_learn_save_and_load(name, tmp_path):
 def test_hybrid_preset_joins_the_fusion_branches_and_the_cnn():
     union = preset("hybrid-svm")["features"]
     fusion = preset("dsift-fisher-hog-color-svm")["features"]
-    names = [name for name, _ in union.transformer_list]
-    assert names[:4] == [*(name for name, _ in fusion.transformer_list), "cnn"]
-    assert union.transformer_weights.keys() == set(names)
+    names = [name for name, _, _ in union.branches]
+    assert names[:4] == [*(name for name, _, _ in fusion.branches), "cnn"]
+    assert union.weights.keys() == set(names)
     # its weights are chosen in fit, the embedding held and every other branch searched
     assert set(union.weight_grid) == set(names) - {"cnn"}
 
 
 def test_grid_search_over_encoder_parameters():
     images, y = _shapes(n_per_class=9)
-    model = preset("dsift-bovw-chi2svm", encoding__n_words=8)
-    search = GridSearchCV(model, {"encoding__n_words": [4, 8]}, cv=3).fit(images, y)
-    assert search.best_params_["encoding__n_words"] in (4, 8)
+    model = preset("dsift-bovw-chi2svm", features__sift_encoding__n_words=8)
+    search = GridSearchCV(model, {"features__sift_encoding__n_words": [4, 8]}, cv=3)
+    search.fit(images, y)
+    assert search.best_params_["features__sift_encoding__n_words"] in (4, 8)
     assert search.best_score_ >= 0.8
 
 
@@ -156,9 +172,10 @@ def test_pipeline_memory_skips_extraction_on_a_second_fit(tmp_path, monkeypatch)
     from imgrec_classic.features import DenseSIFT
 
     images, labels = _shapes(n_per_class=6)
-    model = preset("dsift-bovw-chi2svm", features__lazy=False, features__step=8,
-                   features__sizes=(4, 8), encoding__n_words=10, encoding__pyramid=(1,),
-                   encoding__pca_components=None)
+    model = preset("dsift-bovw-chi2svm", features__sift__step=8,
+                   features__sift__sizes=(4, 8), features__sift_encoding__n_words=10,
+                   features__sift_encoding__pyramid=(1,),
+                   features__sift_encoding__pca_components=None)
     first = Pipeline(clone(model).steps, memory=str(tmp_path)).fit(images, labels)
 
     def fail(*args, **kwargs):
@@ -166,6 +183,5 @@ def test_pipeline_memory_skips_extraction_on_a_second_fit(tmp_path, monkeypatch)
 
     monkeypatch.setattr(DenseSIFT, "_extract", fail)
     second = Pipeline(clone(model).steps, memory=str(tmp_path)).fit(images, labels)
-    # the second fit learned from the cached descriptors: the same vocabulary
-    np.testing.assert_array_equal(second.named_steps["encoding"].vocabulary_.cluster_centers_,
-                                  first.named_steps["encoding"].vocabulary_.cluster_centers_)
+    # the second fit took the cached rows of the first: the same model
+    np.testing.assert_array_equal(second[-1].coef_, first[-1].coef_)

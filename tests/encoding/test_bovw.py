@@ -69,12 +69,15 @@ def test_tfidf_downweights_common_words(rng):
     assert bovw.idf_.max() > bovw.idf_.min()
 
 
-def test_stream_and_descriptors_agree_and_jobs_do_not_matter(astronaut):
+def test_engine_and_descriptors_agree_and_jobs_do_not_matter(astronaut):
+    from imgrec_classic.compose import ImageEncoder
+
     images = [astronaut[::4, ::4], astronaut[100:300, 50:250], astronaut[::3, ::5]]
     eager = DenseSIFT(step=8, sizes=(8,)).fit_transform(images)
-    lazy = DenseSIFT(step=8, sizes=(8,), lazy=True).fit_transform(images)
     a = BagOfVisualWords(n_words=8, pyramid=(1, 2), random_state=0).fit_transform(eager)
-    b = BagOfVisualWords(n_words=8, pyramid=(1, 2), random_state=0, n_jobs=2).fit_transform(lazy)
+    b = ImageEncoder([("sift", DenseSIFT(step=8, sizes=(8,)),
+                       BagOfVisualWords(n_words=8, pyramid=(1, 2), random_state=0))],
+                     n_jobs=2, batch_size=1).fit_transform(images)
     np.testing.assert_array_equal(a, b)
 
 

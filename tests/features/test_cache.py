@@ -70,15 +70,19 @@ def test_damaged_entry_is_recomputed(files, tmp_path):
     assert_same_output(again, first)
 
 
-def test_lazy_stream_and_preprocessing_use_the_cache(files, tmp_path, monkeypatch):
+def test_the_engine_and_preprocessing_use_the_cache(files, tmp_path, monkeypatch):
+    from imgrec_classic.compose import ImageEncoder
+
     cache = tmp_path / "cache"
     pending = Resize(max_side=64).fit_transform(files)
-    stream = DenseSIFT(step=8, cache=str(cache), lazy=True, n_jobs=1).fit_transform(pending)
-    codes = BagOfVisualWords(n_words=5, random_state=0, n_jobs=1).fit(stream).transform(stream)
+
+    def encoder():
+        return ImageEncoder([("sift", DenseSIFT(step=8, cache=str(cache)),
+                              BagOfVisualWords(n_words=5, random_state=0))])
+
+    codes = encoder().fit_transform(pending)
     _forbid_extraction(monkeypatch, DenseSIFT)
-    stream = DenseSIFT(step=8, cache=str(cache), lazy=True, n_jobs=1).fit_transform(pending)
-    again = BagOfVisualWords(n_words=5, random_state=0, n_jobs=1).fit(stream).transform(stream)
-    np.testing.assert_array_equal(again, codes)
+    np.testing.assert_array_equal(encoder().fit_transform(pending), codes)
 
 
 def test_parallel_workers_share_the_cache(files, tmp_path):

@@ -139,7 +139,7 @@ def test_bad_scales_are_refused_before_any_work(images):
         PretrainedCNN(input_size=64, scales=(0.25,)).fit(images)
 
 
-CHECKS = list(image_estimator_checks(PretrainedCNN(input_size=64, batch_size=2),
+CHECKS = list(image_estimator_checks(PretrainedCNN(input_size=64, batch_size=2, n_threads=1),
                                      [np.full((48, 48, 3), v, np.uint8) for v in (0, 90, 200)]))
 
 
@@ -149,8 +149,10 @@ def test_image_estimator_checks(name, check):
 
 
 def test_local_output_is_n_jobs_invariant(images):
-    one = PretrainedCNN(output="local", input_size=64, n_jobs=1, batch_size=2).fit_transform(images)
-    two = PretrainedCNN(output="local", input_size=64, n_jobs=2, batch_size=2).fit_transform(images)
+    one = PretrainedCNN(output="local", input_size=64, n_jobs=1, batch_size=2,
+                        n_threads=1).fit_transform(images)
+    two = PretrainedCNN(output="local", input_size=64, n_jobs=2, batch_size=2,
+                        n_threads=1).fit_transform(images)
     np.testing.assert_array_equal(one.values, two.values)
     np.testing.assert_array_equal(one.positions, two.positions)
 

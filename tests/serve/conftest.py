@@ -12,7 +12,7 @@ def digit_model_path(tmp_path_factory):
     digits = load_opencv_digits()
     names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
                       "nine"])
-    model = preset("hog-svm", features__image_shape=(24, 24)).fit(
+    model = preset("hog-svm", features__hog__image_shape=(24, 24)).fit(
         digits.images[::5], names[digits.target[::5]])
     path = tmp_path_factory.mktemp("model") / "digits.imgrec"
     save_model(model, path, preset="hog-svm", target_names=list(names))

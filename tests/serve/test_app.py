@@ -93,7 +93,7 @@ def test_serves_a_pretrained_cnn_model(tmp_path):
     y = np.array(["red", "blue"] * 6)
     images[y == "red", :, :, 0] += 120
     images[y == "blue", :, :, 2] += 120
-    model = preset("cnn-svm", features__input_size=64).fit(list(images), y)
+    model = preset("cnn-svm", features__cnn__input_size=64).fit(list(images), y)
     model, metadata = load_model(save_model(model, tmp_path / "cnn.skops", preset="cnn-svm"))
     png = cv2.imencode(".png", images[0][:, :, ::-1])[1].tobytes()
     with TestClient(create_app(model, metadata)) as cnn_client:
