@@ -10,7 +10,7 @@ and predict; peak memory of the process tree.
 Usage:
     python benchmarks/bench_caltech101.py --presets dsift-bovw-chi2svm --split 30x50 --seeds 0
     python benchmarks/bench_caltech101.py --presets dsift-fisher-svm \
-        --param encoding__n_components=128
+        --param features__sift_encoding__n_components=128
 """
 
 from __future__ import annotations
@@ -63,29 +63,24 @@ def evaluate_preset(name, params, data, n_jobs, meta):
     """Fit preset ``name`` on the training part of ``data``, time each phase, score the test."""
     X_train, y_train, X_test, y_test = data
     model = preset(name, n_jobs=n_jobs, **params)
-    steps = dict(model.steps)
+    features, head = model[0], model[1:]
     times = {}
     with PeakMemory() as memory:
         start = time.perf_counter()
-        if "encoding" in steps:
-            stream = steps["features"].fit(X_train).transform(X_train)
+        if features.weight_grid is None:  # the sampled pass and the encoders' fits, alone
+            features.fit(X_train)
+            times["encoder_fit"] = time.perf_counter() - start
             t = time.perf_counter()
-            steps["encoding"].fit(stream)
-            times["encoder_fit"] = time.perf_counter() - t
+            codes = features.transform(X_train)
+        else:  # the weight search needs the training rows: fit_transform does both
             t = time.perf_counter()
-            codes = steps["encoding"].transform(stream)
-            times["extract_encode_train"] = time.perf_counter() - t
-            head = model[2:]
-        else:
-            t = time.perf_counter()
-            codes = steps["features"].fit_transform(X_train)
-            times["extract_encode_train"] = time.perf_counter() - t
-            head = model[1:]
+            codes = features.fit_transform(X_train, y_train)
+        times["extract_encode_train"] = time.perf_counter() - t
         t = time.perf_counter()
         head = head.fit(codes, y_train)
         times["classifier_fit"] = time.perf_counter() - t
         t = time.perf_counter()
-        test_codes = model[:2 if "encoding" in steps else 1].transform(X_test)
+        test_codes = features.transform(X_test)
         times["extract_encode_test"] = time.perf_counter() - t
         t = time.perf_counter()
         predicted = head.predict(test_codes)
@@ -107,7 +102,8 @@ def main():
     parser.add_argument("--split", default="30x50", choices=["30x50", "15x15"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--param", action="append", default=[],
-                        help="step__param=value override, e.g. encoding__n_words=1000")
+                        help="step__param=value override, e.g. "
+                        "features__sift_encoding__n_words=1000")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--name", default="caltech101", help="result file name")
     args = parser.parse_args()

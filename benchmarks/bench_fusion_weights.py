@@ -32,6 +32,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.svm import SVC
 
+from imgrec_classic.compose import ImageEncoder
 from imgrec_classic.pipelines import preset
 
 PRESET = "dsift-fisher-hog-color-svm"
@@ -41,7 +42,9 @@ def branch_kernels(X_train, y_train, X_test, n_jobs):
     """Per branch of the preset's union: (train x train, test x train) linear kernels."""
     union = preset(PRESET, n_jobs=n_jobs)["features"]
     kernels, seconds = {}, {}
-    for name, branch in union.transformer_list:
+    for branch_spec in union.branches:
+        name = branch_spec[0]
+        branch = ImageEncoder([branch_spec], n_jobs=n_jobs)
         start = time.perf_counter()
         A = branch.fit_transform(X_train, y_train)
         B = branch.transform(X_test)

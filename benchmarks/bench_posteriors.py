@@ -52,8 +52,8 @@ def main():
     parser.add_argument("--name", default="posteriors")
     args = parser.parse_args()
     images = [read_square(p, 256) for p in caltech101_paths()[::60][:80]]
-    model = front("dsift-fisher-svm").set_params(features__lazy=False).fit(images[:60])
-    extractor, fisher = model.named_steps["features"], model.named_steps["encoding"]
+    model = front("dsift-fisher-svm").fit(images[:60])
+    _, extractor, fisher = model[0].branches[0]
     found = extractor.transform(images[60:])
     features = [fisher._features(descriptor_values(d), d.positions)
                 for d in (_one_image(found, i) for i in range(len(found)))]

@@ -56,7 +56,7 @@ def fashion(n_train: int, n_test: int):
         # 28 px garments upsampled to 64 px: a quarter of the pixels of 224 px, where
         # the network would cost 12 times more per image.
         "pretrained CNN + SVM (cnn-svm, 64 px)": preset("cnn-svm", n_jobs=2,
-                                                          features__input_size=64),
+                                                          features__cnn__input_size=64),
     }
     return X_train, train.target[tr], X_test, test.target[te], models, 28, "gray"
 

@@ -42,6 +42,7 @@ from bench_flowers17 import load_split as flowers_split
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.svm import SVC, LinearSVC
 
+from imgrec_classic.compose import ImageEncoder
 from imgrec_classic.datasets import load_image_folder
 from imgrec_classic.evaluation import per_class_split
 from imgrec_classic.kernels import select_kernel_weights
@@ -90,11 +91,10 @@ def branches(dataset: str) -> dict:
 
         side = SMALL_GRAY[dataset]
         return {"hog": make_pipeline(small_hog(side), Hellinger()),
-                "cnn": preset("cnn-svm", features__input_size=SMALL_CNN_SIZE)[:2],
-                "cnn_local": preset("cnn-fisher-svm", features__input_size=SMALL_CNN_SIZE)[:2]}
-    hybrid = dict(preset("hybrid-svm")["features"].transformer_list)
-    local = preset("cnn-fisher-svm")
-    return {**hybrid, "cnn_local": local[:2]}
+                "cnn": preset("cnn-svm", features__cnn__input_size=SMALL_CNN_SIZE)[0],
+                "cnn_local": preset("cnn-fisher-svm",
+                                    features__cnn_local__input_size=SMALL_CNN_SIZE)[0]}
+    return {branch[0]: ImageEncoder([branch]) for branch in preset("hybrid-svm")[0].branches}
 
 
 # 20-28 px images upsampled to 64 px: the network then costs a twelfth of 224 px.
@@ -155,8 +155,8 @@ def searched_weights(union, kernels, y) -> tuple[dict, list, float]:
     """The weights ``union`` (the hybrid preset's) chooses in ``fit``, from the same kernels."""
     grid = {b: [w ** 2 for w in values] for b, values in union.weight_grid.items()
             if b in kernels}
-    start = {b: (union.transformer_weights or {}).get(b, 1.0) ** 2 for b in kernels
-             if b in dict(union.transformer_list) and b not in union.weight_grid}
+    start = {b: (union.weights or {}).get(b, 1.0) ** 2 for b in kernels
+             if b not in union.weight_grid}
     begin = time.perf_counter()
     chosen, trail = select_kernel_weights({b: kernels[b]["K_train"] for b in kernels}, y, grid,
                                           start, cv=union.weight_cv, C=union.weight_C,
@@ -236,9 +236,9 @@ def run_split(dataset, seed, args):
                                                 f"{dataset}_seed{seed}")
     y = data[1]
     fusion = {b: w ** 2 for b, w in preset("dsift-fisher-hog-color-svm")["features"]
-              .transformer_weights.items()}
+              .weights.items()}
     union = preset("hybrid-svm")["features"]
-    fallback = {b: w ** 2 for b, w in union.transformer_weights.items()}
+    fallback = {b: w ** 2 for b, w in union.weights.items()}
     if dataset in SMALL_GRAY:
         rows = [direct_row("HOG + RBF SVM: best classical", hog_rbf_svm(SMALL_GRAY[dataset]),
                            data), cnn_svm_row(kernels, stats, data)]

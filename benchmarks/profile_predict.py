@@ -20,7 +20,6 @@ from contextlib import nullcontext
 import cv2
 from bench_caltech101 import load_split
 from sklearn.base import clone
-from sklearn.pipeline import FeatureUnion
 from threadpoolctl import threadpool_limits
 
 from imgrec_classic.encoding import FisherVector
@@ -47,7 +46,7 @@ def stage(label: str, func, calls: list[tuple]) -> list:
 
 def fisher_stages(extractor, encoder: FisherVector, images) -> None:
     """Time each stage of extracting and encoding one image, in the encoder's order."""
-    extractor = clone(extractor).set_params(lazy=False, n_jobs=1)
+    extractor = clone(extractor).set_params(n_jobs=1)
     found = stage("dense SIFT", extractor.fit_transform, [([image],) for image in images])
     ones = [_one_image(d, 0) for d in found]
     projected = stage("projection", encoder._features,
@@ -63,14 +62,11 @@ def fisher_stages(extractor, encoder: FisherVector, images) -> None:
 
 def profile(model, images) -> None:
     single = [([image],) for image in images]
-    features = model[0]
-    branches = features.transformer_list if isinstance(features, FeatureUnion) else []
-    for name, branch in branches:
-        print(f"branch {name}: {ms_per_call(branch.transform, single):.1f} ms")
-    for pipeline in [model] + [branch for _, branch in branches]:
-        steps = dict(getattr(pipeline, "steps", []))
-        if isinstance(steps.get("encoding"), FisherVector):
-            fisher_stages(steps["features"], steps["encoding"], images)
+    for name, extractor, encoder in model[0].branches:
+        calls = [([image],) for image in images]
+        print(f"branch {name}: extraction {ms_per_call(extractor.extract_images, calls):.1f} ms")
+        if isinstance(encoder, FisherVector):
+            fisher_stages(extractor, encoder, images)
     codes = [(model[:-1].transform(*args),) for args in single]
     print(f"classifier alone: {ms_per_call(model[-1].predict, codes):.1f} ms")
     print(f"predict: {ms_per_call(model.predict, single):.1f} ms")
