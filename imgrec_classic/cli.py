@@ -162,22 +162,31 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     import json
 
-    from .io import read_image
+    from .io import ImageDecodeError, read_image
     from .persistence import load_model
     from .predict import predict_top_k
 
     model, _ = load_model(args.model)
-    for path in args.images:
-        read_image(path, mode="gray")  # a clear error naming a bad file before any work
-    results = predict_top_k(model, list(args.images), k=args.top_k)
+    paths, results, failed = [], [], 0
+    for start in range(0, len(args.images), 64):  # bounded memory over long lists
+        decoded = []
+        for path in args.images[start:start + 64]:
+            try:  # decoded here, once: a bad file is named and skipped, not fatal
+                decoded.append(read_image(path))
+                paths.append(path)
+            except ImageDecodeError as exc:
+                print(f"imgrec predict: error: {exc}", file=sys.stderr)
+                failed += 1
+        if decoded:
+            results += predict_top_k(model, decoded, k=args.top_k)
     if args.json:
-        print(json.dumps([{"image": p, **r} for p, r in zip(args.images, results, strict=True)],
+        print(json.dumps([{"image": p, **r} for p, r in zip(paths, results, strict=True)],
                          indent=2))
-        return 0
-    for path, result in zip(args.images, results, strict=True):
-        scores = ", ".join(f"{t['label']} {t['score']:.3f}" for t in result["top"])
-        print(f"{path}: {result['label']}" + (f"  ({scores})" if scores else ""))
-    return 0
+    else:
+        for path, result in zip(paths, results, strict=True):
+            scores = ", ".join(f"{t['label']} {t['score']:.3f}" for t in result["top"])
+            print(f"{path}: {result['label']}" + (f"  ({scores})" if scores else ""))
+    return 1 if failed else 0
 
 
 def _split_for_compare(y, args):

