@@ -150,7 +150,7 @@ def trusted_types() -> list[str]:
     """The imgrec-classic types a skops model file may contain."""
     from . import baselines, compose, encoding, features, kernels, preprocessing, svm
     from .encoding.vocabulary import Vocabulary
-    from .io.pending import PendingImage
+    from .preprocessing.pending import PendingImage
 
     names = set()
     for module in (compose, encoding, features, kernels, preprocessing, svm):

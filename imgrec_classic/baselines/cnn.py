@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
 from .._compat import optional_import
-from ..io.images import read_image
+from ..preprocessing.pending import load_image
 from ..utils._param_validation import Interval, StrOptions
 from ..utils.images import as_image_list
 from ..utils.threads import torch_threads
@@ -25,7 +25,7 @@ __all__ = ["CNNClassifier", "load_tensor_images"]
 
 
 def _load_one(src, size: int, mode: str) -> np.ndarray:
-    image = read_image(src, mode=mode)
+    image = load_image(src, mode=mode)
     if image.shape[:2] != (size, size):
         shrink = max(image.shape[:2]) > size
         image = cv2.resize(image, (size, size),

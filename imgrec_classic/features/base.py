@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..descriptors import Descriptors
-from ..io.images import read_image, read_views
+from ..preprocessing.pending import load_image, load_views
 from ..utils._param_validation import Interval
 from ..utils.images import as_image_list
 from ..utils.parallel import map_batches
@@ -130,7 +130,7 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
 
     def load(self, src) -> np.ndarray:
         """Decode and prepare one image as this extractor sees it."""
-        return self.prepare(read_image(src, mode=self.image_mode))
+        return self.prepare(load_image(src, mode=self.image_mode))
 
     # -- hooks --------------------------------------------------------------------------
     def _check_params(self):
@@ -251,7 +251,7 @@ def decode_and_extract(extractors: list, sources: list, caches: list | None = No
                 results[i][b] = caches[b].get_at(key)
     todo = [i for i in range(len(sources)) if any(r is None for r in results[i])]
     modes = sorted({e.image_mode for e in extractors})
-    views = [read_views(sources[i], modes) for i in todo]
+    views = [load_views(sources[i], modes) for i in todo]
     for b, extractor in enumerate(extractors):
         need = [k for k, i in enumerate(todo) if results[i][b] is None]
         if not need:

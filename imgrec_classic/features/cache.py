@@ -4,7 +4,7 @@
 extractor's class, its parameters (except ``n_jobs``, ``verbose`` and ``cache``),
 the library version and the entry format; the content key hashes the image's bytes (a file
 is keyed by what it holds, not by its name), or for a preprocessed
-:class:`~imgrec_classic.io.pending.PendingImage` its source plus the operations.
+:class:`~imgrec_classic.preprocessing.pending.PendingImage` its source plus the operations.
 Files are written to a temporary name and renamed, so concurrent workers and
 interrupted runs never leave a half-written entry; an unreadable entry is
 recomputed.
@@ -21,7 +21,6 @@ import joblib
 import numpy as np
 
 from ..descriptors import Descriptors
-from ..io.pending import PendingImage
 
 __all__ = ["DescriptorCache"]
 
@@ -99,9 +98,9 @@ class DescriptorCache:
 def content_key(src) -> str:
     """SHA-256 of an image source's content (file bytes, array bytes, or source + ops)."""
     h = hashlib.sha256()
-    if isinstance(src, PendingImage):
-        h.update(content_key(src.source).encode())
-        h.update(joblib.hash(src.ops).encode())
+    own = getattr(src, "content_key", None)
+    if callable(own):  # a source that keys itself (a recorded preprocessing chain)
+        h.update(own().encode())
     elif isinstance(src, np.ndarray):
         h.update(f"{src.shape}{src.dtype}".encode())
         h.update(np.ascontiguousarray(src).data)

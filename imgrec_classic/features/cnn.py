@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 
 from .._compat import optional_import
 from ..descriptors import Descriptors
-from ..io.images import read_image
+from ..preprocessing.pending import load_image
 from ..utils._param_validation import Interval, StrOptions
 from ..utils.images import as_image_list
 from ..utils.parallel import map_batches
@@ -206,7 +206,7 @@ def decoded_batches(images: list, batch_size: int, n_jobs: int | None = None,
 
 
 def _decode(src) -> np.ndarray:
-    return read_image(src, mode="rgb")
+    return load_image(src, mode="rgb")
 
 
 def prepare_image(image: np.ndarray, size: int, resize: str = "crop"):

@@ -12,8 +12,6 @@ from typing import IO, Literal
 import cv2
 import numpy as np
 
-from .pending import PendingImage
-
 __all__ = ["ImageDecodeError", "ImageSource", "read_image", "read_views", "describe_source"]
 
 ImageSource = str | os.PathLike | bytes | bytearray | memoryview | IO[bytes] | np.ndarray
@@ -52,8 +50,9 @@ def describe_source(src: object) -> str:
         return repr(os.fspath(src))
     if isinstance(src, (bytes, bytearray, memoryview)):
         return f"<{len(src)} bytes>"
-    if isinstance(src, PendingImage):
-        return repr(src)
+    describe = getattr(src, "describe", None)
+    if callable(describe):  # a source that names itself (a recorded preprocessing chain)
+        return describe()
     if isinstance(src, np.ndarray):
         return f"<array shape={src.shape} dtype={src.dtype}>"
     name = getattr(src, "name", None)
@@ -127,9 +126,7 @@ def read_views(src: ImageSource, modes=("rgb", "gray")) -> dict[str, np.ndarray]
     for mode in modes:
         if mode not in ("rgb", "gray"):
             raise ValueError(f"mode must be 'rgb' or 'gray', got {mode!r}")
-    if isinstance(src, PendingImage):
-        image, bgr = src.read("rgb"), False
-    elif isinstance(src, np.ndarray):
+    if isinstance(src, np.ndarray):
         image, bgr = _array_to_uint8(src, src), False
     else:
         image, bgr = _decode(_read_bytes(src), src), True

@@ -11,9 +11,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ..io.pending import PendingImage
 from ..utils._param_validation import Interval
 from ..utils.images import as_image_list
+from .pending import PendingImage
 
 __all__ = ["Augmented", "Augmenter", "RandomAugmentation"]
 
@@ -63,7 +63,7 @@ class Augmenter(BaseEstimator):
     any estimator or scikit-learn ``Pipeline``, or as a step of imbalanced-learn's
     ``Pipeline``, which calls samplers during ``fit`` only.
 
-    The copies are :class:`~imgrec_classic.io.pending.PendingImage` objects: nothing
+    The copies are :class:`~imgrec_classic.preprocessing.pending.PendingImage` objects: nothing
     is decoded here, the feature extractor's workers apply each drawn change.
 
     Parameters

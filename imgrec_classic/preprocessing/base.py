@@ -7,8 +7,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..io.images import read_image
-from ..io.pending import PendingImage
 from ..utils.images import as_image_list
+from .pending import PendingImage
 
 __all__ = ["ImageTransform"]
 
@@ -19,7 +19,7 @@ class ImageTransform(TransformerMixin, BaseEstimator):
     Subclasses implement ``apply(image)`` on one uint8 image, RGB (H, W, 3) or
     grayscale (H, W). ``transform`` applies it at once to decoded arrays and returns
     a list of arrays; for any other source (paths, bytes, or the output of another
-    lazy transform) it returns :class:`~imgrec_classic.io.pending.PendingImage`
+    lazy transform) it returns :class:`~imgrec_classic.preprocessing.pending.PendingImage`
     objects, and the work happens later, inside the feature extractor's worker.
     """
 

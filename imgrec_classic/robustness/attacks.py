@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._compat import optional_import
-from ..io.images import read_image
 from ..predict import predict_with_scores
+from ..preprocessing.pending import load_image
 
 __all__ = ["fgsm", "pgd", "random_search_attack"]
 
@@ -87,7 +87,7 @@ def random_search_attack(model, X, y, epsilon: float = 16 / 255, max_queries: in
         ``epsilon`` and ``max_queries``.
     """
     rng = np.random.default_rng(random_state)
-    images = [read_image(im, mode="gray" if np.ndim(im) == 2 else "rgb") if not (
+    images = [load_image(im, mode="gray" if np.ndim(im) == 2 else "rgb") if not (
         isinstance(im, np.ndarray) and im.dtype == np.uint8) else im for im in X]
     y = np.asarray(y)
     budget = epsilon * 255

@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ..io.pending import PendingImage
 from ..preprocessing.base import ImageTransform
+from ..preprocessing.pending import PendingImage
 from ..utils._param_validation import Interval, StrOptions
 from ..utils.images import as_image_list
 

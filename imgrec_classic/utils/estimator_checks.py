@@ -27,7 +27,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import estimator_checks as sk
 
 from ..descriptors import Descriptors
-from ..io.images import read_image
+from ..preprocessing.pending import load_image
 
 __all__ = ["check_image_estimator", "image_estimator_checks", "assert_same_output"]
 
@@ -61,7 +61,7 @@ def assert_same_output(a, b) -> None:
 
 def _decoded(image):
     """An image list item as an array (pending images are decoded to compare them)."""
-    return image if isinstance(image, np.ndarray) else read_image(image)
+    return image if isinstance(image, np.ndarray) else load_image(image)
 
 
 def check_not_fitted(estimator, images):

@@ -7,15 +7,14 @@ import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import GridSearchCV
 
-from imgrec_classic.io import read_image
-from imgrec_classic.preprocessing import Augmented, Augmenter, RandomAugmentation
+from imgrec_classic.preprocessing import Augmented, Augmenter, RandomAugmentation, load_image
 
 IDENTITY = dict(flip=False, angle=0.0, crop=1.0, center=(0.5, 0.5), gain=1.0, bias=0.0,
                 shift=(0.0, 0.0, 0.0))
 
 
 def _decode_all(images):
-    return [read_image(im) for im in images]
+    return [load_image(im) for im in images]
 
 
 def test_identity_augmentation_changes_nothing(astronaut):
@@ -51,8 +50,8 @@ def test_fit_resample_layout_and_determinism(astronaut, camera):
     for a, b in zip(_decode_all(X1), _decode_all(X2), strict=True):
         np.testing.assert_array_equal(a, b)
     X3, _ = Augmenter(n_augmented=3, random_state=1).fit_resample(X, y)
-    assert not np.array_equal(read_image(X1[2]), read_image(X3[2]))
-    assert all(read_image(x).shape == astronaut.shape for x in X1[2:5])
+    assert not np.array_equal(load_image(X1[2]), load_image(X3[2]))
+    assert all(load_image(x).shape == astronaut.shape for x in X1[2:5])
 
 
 def test_without_originals():
@@ -107,5 +106,5 @@ def test_flip_probability_one_mirrors_every_copy(astronaut, camera):
     mirror = Augmenter(n_augmented=1, flip=1.0, max_rotation=0, crop_scale=(1, 1),
                        brightness=0, contrast=0, color_shift=0, random_state=0)
     X2, _ = mirror.fit_resample([astronaut, camera], [0, 1])
-    np.testing.assert_array_equal(read_image(X2[2]), astronaut[:, ::-1])
-    np.testing.assert_array_equal(read_image(X2[3], mode="gray"), camera[:, ::-1])
+    np.testing.assert_array_equal(load_image(X2[2]), astronaut[:, ::-1])
+    np.testing.assert_array_equal(load_image(X2[3], mode="gray"), camera[:, ::-1])

@@ -11,8 +11,8 @@ from sklearn.pipeline import make_pipeline
 
 from imgrec_classic.features import HOG, DenseSIFT
 from imgrec_classic.io import read_image
-from imgrec_classic.io.pending import PendingImage
 from imgrec_classic.preprocessing import CenterCrop, Equalize, Resize, ToGray
+from imgrec_classic.preprocessing.pending import PendingImage, load_image
 from imgrec_classic.utils.estimator_checks import assert_same_output, image_estimator_checks
 
 TRANSFORMS = [Resize(max_side=48), Resize(shape=(20, 30)), ToGray(), Equalize(),
@@ -100,7 +100,7 @@ def test_lazy_chain_holds_no_decoded_images(image_files):
     assert all(isinstance(p, PendingImage) for p in out)
     assert [type(op) for op in out[0].ops] == [Resize, Equalize, ToGray]
     assert len(pickle.dumps(out)) < 5000  # paths and parameters, no pixels
-    assert read_image(out[0], mode="gray").shape == (64, 64)
+    assert load_image(out[0], mode="gray").shape == (64, 64)
 
 
 @pytest.mark.parametrize("extractor", [DenseSIFT(step=6), HOG(image_shape=(48, 48))],

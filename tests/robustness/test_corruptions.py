@@ -34,10 +34,10 @@ def test_deterministic_per_image_and_lazy_equals_eager(tmp_path, astronaut):
     for i, im in enumerate(images):
         paths.append(str(tmp_path / f"{i}.png"))
         cv2.imwrite(paths[-1], im[..., ::-1])
-    from imgrec_classic.io import read_image
+    from imgrec_classic.preprocessing import load_image
 
     lazy = Corruption("gaussian_noise", 4, random_state=7).fit_transform(paths)
-    np.testing.assert_array_equal(read_image(lazy[1]), a[1])
+    np.testing.assert_array_equal(load_image(lazy[1]), a[1])
 
 
 def test_bad_arguments(camera):
