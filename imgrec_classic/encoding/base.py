@@ -12,12 +12,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..descriptors import Descriptors
-from ..utils._param_validation import Interval
+from ..utils._param_validation import Interval, StrOptions
 from ..utils.parallel import map_batches
 from .pyramid import check_pyramid, pyramid_cells
 from .vocabulary import Vocabulary, descriptor_values, sample_descriptors
 
-__all__ = ["BaseEncoder", "SamplePlan", "l2_normalize", "power_normalize"]
+__all__ = ["BaseEncoder", "SamplePlan", "WordEncoder", "l2_normalize", "power_normalize"]
 
 
 def l2_normalize(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -213,11 +213,6 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
             fine.reshape(n, finest // n, n, finest // n, -1).sum(axis=(1, 3)).reshape(n * n, -1)
             for n in self.pyramid_])
 
-    def _fit_vocabulary(self, sample: np.ndarray, **params) -> Vocabulary:
-        """The k-means codebook of the encoders built on words (BoVW, VLAD)."""
-        return Vocabulary(self.n_words, self.algorithm, self.max_descriptors,
-                          random_state=self.random_state, **params).fit(sample)
-
     def _fit_pca(self, sample: np.ndarray) -> PCA | None:
         if self.pca_components is None:
             return None
@@ -265,6 +260,25 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
         return tags
+
+
+class WordEncoder(BaseEncoder):
+    """Base of the encoders built on a k-means vocabulary (BoVW, VLAD).
+
+    Declares what they share: ``n_words`` and the k-means ``algorithm``, and fits
+    the vocabulary (``vocabulary_``) from the sample.
+    """
+
+    _parameter_constraints: dict = {
+        **BaseEncoder._parameter_constraints,
+        "n_words": [Interval(Integral, 1, None, closed="left")],
+        "algorithm": [StrOptions({"minibatch", "kmeans", "faiss"})],
+    }
+
+    def _fit_vocabulary(self, sample: np.ndarray, **params) -> Vocabulary:
+        """The k-means codebook of ``n_words`` words."""
+        return Vocabulary(self.n_words, self.algorithm, self.max_descriptors,
+                          random_state=self.random_state, **params).fit(sample)
 
 
 class _RowQuota:

@@ -7,13 +7,13 @@ from numbers import Integral, Real
 import numpy as np
 
 from ..utils._param_validation import Interval, StrOptions
-from .base import BaseEncoder, l2_normalize, power_normalize
+from .base import WordEncoder, l2_normalize, power_normalize
 from .nearest import nearest_words
 
 __all__ = ["BagOfVisualWords"]
 
 
-class BagOfVisualWords(BaseEncoder):
+class BagOfVisualWords(WordEncoder):
     """Histograms of visual words, pooled over a spatial pyramid.
 
     Parameters
@@ -89,14 +89,12 @@ class BagOfVisualWords(BaseEncoder):
     """
 
     _parameter_constraints = {
-        **BaseEncoder._parameter_constraints,
-        "n_words": [Interval(Integral, 1, None, closed="left")],
+        **WordEncoder._parameter_constraints,
         "assignment": [StrOptions({"hard", "soft"})],
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "sigma": [Interval(Real, 0, None, closed="neither"), None],
         "tfidf": ["boolean"],
         "norm": [StrOptions({"l1", "l2", "power"}), None],
-        "algorithm": [StrOptions({"minibatch", "kmeans", "faiss"})],
         "search": [StrOptions({"exact", "approximate"})],
     }
 

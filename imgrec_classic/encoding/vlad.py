@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from scipy import sparse
 
-from ..utils._param_validation import Interval, StrOptions
-from .base import BaseEncoder, l2_normalize, power_normalize
+from ..utils._param_validation import Interval
+from .base import WordEncoder, l2_normalize, power_normalize
 
 __all__ = ["VLAD"]
 
 
-class VLAD(BaseEncoder):
+class VLAD(WordEncoder):
     """Vectors of locally aggregated descriptors, pooled over a spatial pyramid.
 
     For each word, the sum of the residuals ``x - c`` of the descriptors
@@ -65,11 +65,9 @@ class VLAD(BaseEncoder):
     """
 
     _parameter_constraints = {
-        **BaseEncoder._parameter_constraints,
-        "n_words": [Interval(Integral, 1, None, closed="left")],
+        **WordEncoder._parameter_constraints,
         "intra_norm": ["boolean"],
         "alpha": [Interval(Real, 0, 1, closed="right")],
-        "algorithm": [StrOptions({"minibatch", "kmeans", "faiss"})],
     }
 
     def __init__(self, n_words=64, intra_norm=True, alpha=0.5, pyramid=(1,),
