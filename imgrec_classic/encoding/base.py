@@ -278,7 +278,8 @@ class WordEncoder(BaseEncoder):
     def _fit_vocabulary(self, sample: np.ndarray, **params) -> Vocabulary:
         """The k-means codebook of ``n_words`` words."""
         return Vocabulary(self.n_words, self.algorithm, self.max_descriptors,
-                          random_state=self.random_state, **params).fit(sample)
+                          random_state=self.random_state, verbose=self.verbose,
+                          **params).fit(sample)
 
 
 class _RowQuota:

@@ -105,7 +105,8 @@ class FisherVector(BaseEncoder):
 
     def _fit_model(self, sample, X):
         self.gmm_ = fit_diagonal_gmm(sample, self.n_components, max_iter=self.max_iter,
-                                     reg_covar=self.reg_covar, random_state=self.random_state)
+                                     reg_covar=self.reg_covar, random_state=self.random_state,
+                                     verbose=self.verbose)
         self._means = self.gmm_.means_.astype(np.float32)
         self._precisions = (1 / self.gmm_.covariances_).astype(np.float32)
 

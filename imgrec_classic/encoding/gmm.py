@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
+from tqdm.auto import tqdm
 
 from .nearest import nearest_words
 from .vocabulary import Vocabulary
@@ -58,7 +59,8 @@ def gmm_log_posteriors(moments: np.ndarray, weights, means, variances):
 
 
 def fit_diagonal_gmm(x: np.ndarray, n_components: int, max_iter: int = 100, tol: float = 1e-3,
-                     reg_covar: float = 1e-4, random_state=None) -> GaussianMixture:
+                     reg_covar: float = 1e-4, random_state=None,
+                     verbose: bool = False) -> GaussianMixture:
     """Fit a diagonal GMM by EM in float32, initialised from mini-batch k-means.
 
     Parameters
@@ -71,6 +73,9 @@ def fit_diagonal_gmm(x: np.ndarray, n_components: int, max_iter: int = 100, tol:
     reg_covar : float, default=1e-4
         Added to every variance, as in scikit-learn.
     random_state : int, RandomState instance or None
+    verbose : bool, default=False
+        A progress bar over EM iterations (up to ``max_iter``; it stops early at
+        convergence).
 
     Returns
     -------
@@ -97,15 +102,18 @@ def fit_diagonal_gmm(x: np.ndarray, n_components: int, max_iter: int = 100, tol:
     q = np.zeros((n, n_components), np.float32)
     q[np.arange(n), nearest_words(x, centers)[0][:, 0]] = 1
     previous, converged, n_iter = -np.inf, False, 0
-    while n_iter < max_iter:
-        n_iter += 1
-        weights, means, variances = _m_step(moments, q, reg_covar)
-        q, log_likelihood = gmm_log_posteriors(moments, weights, means, variances)
-        current = float(log_likelihood.mean())
-        if abs(current - previous) < tol:
-            converged = True
-            break
-        previous = current
+    with tqdm(total=max_iter, disable=not verbose, unit="iter",
+              desc=f"Gaussian mixture: {n_components} components, {n:,} descriptors") as bar:
+        while n_iter < max_iter:
+            n_iter += 1
+            weights, means, variances = _m_step(moments, q, reg_covar)
+            q, log_likelihood = gmm_log_posteriors(moments, weights, means, variances)
+            current = float(log_likelihood.mean())
+            bar.update()
+            if abs(current - previous) < tol:
+                converged = True
+                break
+            previous = current
     weights, means, variances = _m_step(moments, q, reg_covar)
     return _as_sklearn(weights, means, variances, reg_covar, max_iter, tol, converged,
                        n_iter, current)

@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
+from tqdm.auto import tqdm
 
 from .._compat import optional_import
 from ..descriptors import Descriptors
@@ -66,6 +67,9 @@ class Vocabulary(BaseEstimator):
         every word, or through a :class:`WordIndex` (about 2x faster with 600
         words, the exact word for ~94 % of descriptors).
     random_state : int, RandomState instance or None, default=None
+    verbose : bool, default=False
+        A progress line while k-means runs (its time, as it has no iterations to
+        report).
 
     Attributes
     ----------
@@ -92,16 +96,18 @@ class Vocabulary(BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "search": [StrOptions({"exact", "approximate"})],
         "random_state": ["random_state"],
+        "verbose": ["verbose"],
     }
 
     def __init__(self, n_words=1000, algorithm="minibatch", max_descriptors=100_000,
-                 max_iter=100, search="exact", random_state=None):
+                 max_iter=100, search="exact", random_state=None, verbose=False):
         self.n_words = n_words
         self.algorithm = algorithm
         self.max_descriptors = max_descriptors
         self.max_iter = max_iter
         self.search = search
         self.random_state = random_state
+        self.verbose = verbose
 
     def fit(self, X, y=None):
         """Learn the words from a Descriptors or an (n, D) array."""
@@ -110,7 +116,10 @@ class Vocabulary(BaseEstimator):
         if len(sample) < self.n_words:
             raise ValueError(f"n_words={self.n_words} exceeds the {len(sample)} descriptors "
                              "available to learn from")
-        self.cluster_centers_ = self._kmeans(sample).astype(np.float32)
+        with tqdm(total=1, disable=not self.verbose, unit="fit",
+                  desc=f"k-means: {self.n_words} words from {len(sample):,} descriptors") as bar:
+            self.cluster_centers_ = self._kmeans(sample).astype(np.float32)
+            bar.update()
         words, d2 = nearest_words(sample, self.cluster_centers_)
         self.inertia_ = float(d2.sum())
         self.index_ = None
