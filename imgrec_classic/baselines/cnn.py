@@ -8,7 +8,6 @@ from numbers import Integral, Real
 
 import cv2
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
@@ -19,6 +18,7 @@ from .._compat import optional_import
 from ..preprocessing.pending import load_image
 from ..utils._param_validation import Interval, StrOptions
 from ..utils.images import as_image_list
+from ..utils.parallel import map_batches
 from ..utils.threads import torch_threads
 
 __all__ = ["CNNClassifier", "load_tensor_images"]
@@ -44,9 +44,17 @@ def load_tensor_images(X, size: int, mode: str = "rgb", n_jobs: int | None = Non
     """
     images = as_image_list(X)
     # Threads: OpenCV decodes and resizes with the GIL released.
-    arrays = Parallel(n_jobs=n_jobs, prefer="threads", batch_size=256)(
-        delayed(_load_one)(src, size, mode) for src in images)
+    arrays = list(map_batches(_LoadTask(size, mode), images, n_jobs=n_jobs, prefer="threads",
+                              max_batch=256))
     return np.stack(arrays).transpose(0, 3, 1, 2).copy()
+
+
+class _LoadTask:
+    def __init__(self, size, mode):
+        self.size, self.mode = size, mode
+
+    def __call__(self, sources, start):
+        return [_load_one(src, self.size, self.mode) for src in sources]
 
 
 def _build_network(torch, in_channels: int, channels, hidden: int, dropout: float,

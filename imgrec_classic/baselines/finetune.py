@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from numbers import Integral
 
 import numpy as np
@@ -11,13 +12,14 @@ from ..features.cnn import (
     BACKBONES,
     backbone_features,
     backbone_tail,
-    decoded_batches,
     layer_width,
     load_backbone,
     prepare_image,
 )
+from ..preprocessing.pending import load_image
 from ..utils._param_validation import Interval, StrOptions
 from ..utils.images import as_image_list
+from ..utils.parallel import map_batches
 from ..utils.threads import torch_threads
 from .cnn import CNNClassifier
 
@@ -149,8 +151,11 @@ class FineTunedCNN(CNNClassifier):
         done = 0
         images = as_image_list(X)
         with torch_threads(torch, self.n_threads):
-            for decoded in decoded_batches(images, self.batch_size, self.n_jobs, self.verbose,
-                                           "FineTunedCNN (frozen layers)"):
+            decoded_images = map_batches(_DecodeTask(), images, n_jobs=self.n_jobs,
+                                         prefer="threads", verbose=self.verbose,
+                                         desc="FineTunedCNN (frozen layers)",
+                                         batch_size=self.batch_size)
+            for decoded in _chunks(decoded_images, self.batch_size):
                 batch = np.stack([prepare_image(im, size, "crop")[0] for im in decoded])
                 maps = [backbone_features(network, batch, frozen).numpy()]
                 if views == 2:
@@ -190,3 +195,17 @@ class FineTunedCNN(CNNClassifier):
     def _train_batch(self, torch, images, batch, rng):
         view = rng.randint(0, images.shape[1], len(batch))
         return torch.from_numpy(np.ascontiguousarray(images[batch, view]))
+
+
+class _DecodeTask:
+    """Decode a batch of sources to RGB (threads: OpenCV releases the GIL)."""
+
+    def __call__(self, sources, start):
+        return [load_image(src, mode="rgb") for src in sources]
+
+
+def _chunks(items, size: int):
+    """Lists of ``size`` consecutive items of an iterable (the last one shorter)."""
+    items = iter(items)
+    while chunk := list(itertools.islice(items, size)):
+        yield chunk

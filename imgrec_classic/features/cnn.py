@@ -17,19 +17,15 @@ from __future__ import annotations
 import copy
 import functools
 import importlib
-from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral, Real
 
 import cv2
 import numpy as np
-from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
-from tqdm.auto import tqdm
 
 from .._compat import optional_import
 from ..descriptors import Descriptors
-from ..preprocessing.pending import load_image
 from ..utils._param_validation import Interval, StrOptions
 from ..utils.images import as_image_list
 from ..utils.parallel import map_batches
@@ -37,7 +33,7 @@ from ..utils.threads import torch_threads
 from .base import decode_and_extract
 
 __all__ = ["BACKBONES", "LAYERS", "PretrainedCNN", "backbone_features", "backbone_tail",
-           "decoded_batches", "layer_width", "load_backbone", "prepare_image"]
+           "layer_width", "load_backbone", "prepare_image"]
 
 #: Backbone name -> (weights package, its model-file class, native input size).
 BACKBONES: dict[str, tuple[str, str, int]] = {
@@ -169,44 +165,6 @@ def backbone_tail(network, after: str):
     layers = [*network._blocks[start:], network._conv_head, network._bn1, network._swish]
     return torch.nn.Sequential(*copy.deepcopy(layers), torch.nn.AdaptiveAvgPool2d(1),
                                torch.nn.Flatten())
-
-
-def decoded_batches(images: list, batch_size: int, n_jobs: int | None = None,
-                    verbose: bool = False, desc: str = "images"):
-    """Yield the images decoded as RGB arrays, ``batch_size`` at a time.
-
-    ``n_jobs`` threads decode the next batch while the caller works on this one
-    (OpenCV decodes with the GIL released), so a network never waits for JPEGs.
-
-    Parameters
-    ----------
-    images : list of image sources
-    batch_size : int
-    n_jobs : int or None, default=None
-        Decoding threads (None: one).
-    verbose : bool, default=False
-        A progress bar over images.
-    desc : str, default="images"
-        The bar's label.
-
-    Yields
-    ------
-    list of ndarray of shape (H, W, 3), uint8
-    """
-    batches = [images[i:i + batch_size] for i in range(0, len(images), batch_size)]
-    with ThreadPoolExecutor(max(1, effective_n_jobs(n_jobs))) as pool, \
-            tqdm(total=len(images), disable=not verbose, unit="img", desc=desc) as bar:
-        pending = pool.map(_decode, batches[0]) if batches else None
-        for k in range(len(batches)):
-            decoded = list(pending)
-            if k + 1 < len(batches):
-                pending = pool.map(_decode, batches[k + 1])
-            yield decoded
-            bar.update(len(decoded))
-
-
-def _decode(src) -> np.ndarray:
-    return load_image(src, mode="rgb")
 
 
 def prepare_image(image: np.ndarray, size: int, resize: str = "crop"):

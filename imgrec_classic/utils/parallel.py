@@ -11,7 +11,7 @@ __all__ = ["map_batches"]
 
 
 def map_batches(func, items: list, *, n_jobs=None, verbose=False, desc="images",
-                batch_size: int | None = None, max_batch: int = 32):
+                batch_size: int | None = None, max_batch: int = 32, prefer: str | None = None):
     """``func(batch, start)`` over consecutive batches of ``items``, in parallel, in order.
 
     The one parallel loop of the library. Each call gets a list of items and the
@@ -37,6 +37,9 @@ def map_batches(func, items: list, *, n_jobs=None, verbose=False, desc="images",
         Items per call; ``None`` gives every worker about four batches, at most
         ``max_batch`` items each.
     max_batch : int, default=32
+    prefer : {"processes", "threads"} or None, default=None
+        joblib's backend hint: threads suit work that releases the GIL (OpenCV
+        decoding while torch computes in the caller).
 
     Yields
     ------
@@ -58,9 +61,11 @@ def map_batches(func, items: list, *, n_jobs=None, verbose=False, desc="images",
             bar.update(n)
             yield from out
             return
-        jobs = (delayed(_in_worker)(func, items[start:start + size], start, workers > 1)
+        # OpenCV's thread count is process-wide: only worker processes set theirs to 1.
+        single = workers > 1 and prefer != "threads"
+        jobs = (delayed(_in_worker)(func, items[start:start + size], start, single)
                 for start in range(0, n, size))
-        for out in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
+        for out in Parallel(n_jobs=n_jobs, return_as="generator", prefer=prefer)(jobs):
             bar.update(len(out))
             yield from out
 
