@@ -300,6 +300,16 @@ class ImageEncoder(TransformerMixin, BaseEstimator):
             if encoder is not None and not hasattr(encoder, "transform") \
                     and not _is_encoder(encoder):
                 raise TypeError(f"branch {name!r}: {encoder!r} is neither an encoder nor a map")
+            if not _dropped(extractor) and getattr(extractor, "local", False) \
+                    and not _is_encoder(encoder):
+                raise TypeError(f"branch {name!r}: {type(extractor).__name__} gives local "
+                                "descriptors, which need an encoder (FisherVector, VLAD, "
+                                f"BagOfVisualWords), not {encoder!r}")
+            if not _dropped(extractor) and not getattr(extractor, "local", False) \
+                    and _is_encoder(encoder):
+                raise TypeError(f"branch {name!r}: {type(extractor).__name__} gives one vector "
+                                f"per image; {type(encoder).__name__} encodes local "
+                                "descriptors (use a row map such as Hellinger, or None)")
             names.append(name)
         clash = {n for n in names if names.count(n) > 1} | (
             set(names) & set(super().get_params(deep=False)))

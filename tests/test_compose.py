@@ -53,13 +53,13 @@ def test_rows_equal_plain_composition_with_weights():
 def test_each_image_is_decoded_once_per_pass(monkeypatch):
     images = _images(n=10)
     counts = Counter()
-    decode = features_base.read_views
+    decode = features_base.load_views
 
     def counting(src, modes=("rgb", "gray")):
         counts[id(src)] += 1
         return decode(src, modes)
 
-    monkeypatch.setattr(features_base, "read_views", counting)
+    monkeypatch.setattr(features_base, "load_views", counting)
     sift, fisher = DenseSIFT(step=8, sizes=(4,)), FisherVector(n_components=2, max_images=4,
                                                              random_state=0)
     encoder = ImageEncoder([("sift", sift, fisher), *_branches()[1:]])
@@ -103,9 +103,12 @@ def test_params_have_one_name_per_knob_and_drop_works():
     ([("weights", HOG(), None)], "unique"),
     ([("a", Normalizer(), None)], "not an image extractor"),
     ([("a", "drop", None)], "every branch is dropped"),
+    ([("a", DenseSIFT(), None)], "need an encoder"),
+    ([("a", DenseSIFT(), Hellinger())], "need an encoder"),
+    ([("a", HOG(), FisherVector())], "one vector per image"),
 ])
 def test_bad_branches_are_refused_before_any_image_is_read(branches, message, monkeypatch):
-    monkeypatch.setattr(features_base, "read_views", None)  # any decode would fail
+    monkeypatch.setattr(features_base, "load_views", None)  # any decode would fail
     with pytest.raises((ValueError, TypeError), match=message):
         ImageEncoder(branches).fit(_images(n=2))
 
@@ -170,7 +173,7 @@ def test_weight_search_keeps_the_useful_branch_and_skips_the_other(monkeypatch):
 def test_weight_search_checks_its_parameters_before_reading_images(grid, message,
                                                                    monkeypatch):
     images, y = _labelled(n_per_class=3)
-    monkeypatch.setattr(features_base, "read_views", None)
+    monkeypatch.setattr(features_base, "load_views", None)
     with pytest.raises(ValueError, match=message):
         ImageEncoder(_search_branches(), weight_grid=grid).fit(images, y)
     with pytest.raises(ValueError, match="needs y"):

@@ -185,3 +185,28 @@ def test_pipeline_memory_skips_extraction_on_a_second_fit(tmp_path, monkeypatch)
     second = Pipeline(clone(model).steps, memory=str(tmp_path)).fit(images, labels)
     # the second fit took the cached rows of the first: the same model
     np.testing.assert_array_equal(second[-1].coef_, first[-1].coef_)
+
+
+def test_the_fusion_preset_decodes_each_image_once_per_pass(monkeypatch):
+    from collections import Counter
+
+    from imgrec_classic.features import base as features_base
+
+    images, y = _shapes(n_per_class=6)
+    images = [np.dstack([im] * 3) for im in images]  # colour, for the colour branch
+    counts = Counter()
+    decode = features_base.load_views
+
+    def counting(src, modes=("rgb", "gray")):
+        counts[id(src)] += 1
+        return decode(src, modes)
+
+    monkeypatch.setattr(features_base, "load_views", counting)
+    name = "dsift-fisher-hog-color-svm"
+    model = preset(name, **SMALL[name], features__sift_encoding__max_images=4).fit(images, y)
+    fisher = model[0].branches[0][2]
+    sampled = {id(images[i]) for i in fisher.plan_sample(len(images)).images}
+    assert [counts[id(im)] for im in images] == [1 + (id(im) in sampled) for im in images]
+    counts.clear()
+    model.predict(images)
+    assert [counts[id(im)] for im in images] == [1] * len(images)

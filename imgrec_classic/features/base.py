@@ -60,6 +60,8 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
     }
     #: the view of the decoded image the extractor works on.
     image_mode = "gray"
+    #: True when each image gives many descriptors (to encode), False for one vector.
+    local = False
 
     def fit(self, X=None, y=None):
         """Check the parameters. Extractors learn nothing from the data.
@@ -174,6 +176,7 @@ class LocalExtractor(BaseExtractor):
     one-image :class:`~imgrec_classic.descriptors.Descriptors`.
     """
 
+    local = True
     #: width of one descriptor; uint8 extractors give packed binary descriptors.
     n_dims: int = 0
     dtype = np.float32

@@ -296,6 +296,11 @@ class PretrainedCNN(TransformerMixin, BaseEstimator):
     #: the view of the decoded image the network works on.
     image_mode = "rgb"
 
+    @property
+    def local(self) -> bool:
+        """True with ``output="local"``: many descriptors per image, to encode."""
+        return self.output == "local"
+
     _parameter_constraints: dict = {
         "backbone": [StrOptions(set(BACKBONES))],
         "output": [StrOptions({"global", "local"})],
