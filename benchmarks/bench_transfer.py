@@ -153,7 +153,7 @@ def kernel_svm(K_fit, y_fit, K_eval):
 
 def searched_weights(union, kernels, y) -> tuple[dict, list, float]:
     """The weights ``union`` (the hybrid preset's) chooses in ``fit``, from the same kernels."""
-    grid = {b: [w ** 2 for w in values] for b, values in union.weight_grid.items()
+    grid = {b: [float(f"{w ** 2:.12g}") for w in values] for b, values in union.weight_grid.items()
             if b in kernels}
     start = {b: (union.weights or {}).get(b, 1.0) ** 2 for b in kernels
              if b not in union.weight_grid}

@@ -358,8 +358,9 @@ class ImageEncoder(TransformerMixin, BaseEstimator):
         from .kernels import select_kernel_weights
 
         blocks = self._blocks()
-        grid = {name: [v ** 2 for v in values] for name, values in self.weight_grid.items()
-                if name in blocks}
+        # Kernel weights (a multiplier's square), rounded off the float noise of w ** 0.5 ** 2.
+        grid = {name: [float(f"{v ** 2:.12g}") for v in values]
+                for name, values in self.weight_grid.items() if name in blocks}
         kernels = {name: _gram(out[:, columns]) for name, columns in blocks.items()}
         start = {name: w ** 2 for name, w in self.weights_.items() if name not in grid}
         chosen, self.weight_trail_ = select_kernel_weights(
