@@ -235,3 +235,18 @@ def test_presets_name_lists_parameters_and_a_bad_key_names_close_ones(capsys):
     assert line.split()[-1] == "256"
     assert main(["presets", "no-such-preset"]) == 1
     assert "unknown preset" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command, shown", [
+    ("train", ["(default: dsift-bovw-chi2svm)", "(default: 0.2)", "(default: 0)"]),
+    ("serve", ["(default: 127.0.0.1)", "(default: 8000)"]),
+    ("download", ["(default: 3)", "(default: 8)"]),
+])
+def test_help_shows_each_default_once(command, shown, capsys):
+    from imgrec_classic.cli import main
+
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    assert all(out.count(text) >= 1 for text in shown)
+    assert "(default: None)" not in out and "(default: False)" not in out
