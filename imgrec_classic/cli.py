@@ -117,7 +117,12 @@ def _train(args: argparse.Namespace) -> int:
 
     params = dict(parse_param(p) for p in args.param)
     model = preset(args.preset, n_jobs=args.n_jobs, verbose=not args.quiet, **params)
+    _check_output(args.output)
     data, labels = _load_folder(args.data_dir)
+    if len(data.target_names) < 2:
+        raise ValueError(f"{args.data_dir} holds {len(data.target_names)} class folder(s) "
+                         f"({', '.join(data.target_names) or 'none'}); a classifier needs two "
+                         "or more, one sub-folder of images per class")
     images, y = data.images, np.asarray(labels)
     metrics = None
     if args.test_size > 0:
@@ -141,13 +146,41 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_output(path: str) -> None:
+    """The model file can be written: its folder exists and is writable (before any work)."""
+    import os
+    from pathlib import Path
+
+    folder = Path(path).resolve().parent
+    if not folder.is_dir():
+        raise ValueError(f"cannot write {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"cannot write {path}: the folder {folder} is not writable")
+
+
 def _evaluate(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from .evaluation import evaluate
     from .persistence import load_model
 
     model, _ = load_model(args.model)
     data, labels = _load_folder(args.data_dir, verbose=not args.json)
-    report = evaluate(model, data.images, labels)
+    known = {str(c) for c in getattr(model, "classes_", [])}
+    unknown = sorted(set(data.target_names) - known) if known else []
+    images = list(data.images)
+    if unknown and not args.skip_unknown:
+        raise ValueError(f"{args.data_dir} has classes the model does not know: "
+                         f"{', '.join(unknown)}; the model knows {', '.join(sorted(known))} "
+                         "(--skip-unknown leaves those images out and counts them)")
+    if unknown:
+        keep = [i for i, label in enumerate(labels) if label in known]
+        print(f"left out {len(labels) - len(keep)} images of classes the model does not know: "
+              f"{', '.join(unknown)}", file=sys.stderr)
+        if not keep:
+            raise ValueError("no image of a class the model knows is left to evaluate")
+        images, labels = [images[i] for i in keep], list(np.asarray(labels)[keep])
+    report = evaluate(model, images, labels)
     if args.json:
         print(report.to_json(indent=2))
     else:
@@ -166,6 +199,12 @@ def _predict(args: argparse.Namespace) -> int:
     from .persistence import load_model
     from .predict import predict_top_k
 
+    if args.top_k < 1:
+        raise ValueError(f"--top-k must be at least 1, got {args.top_k}")
+    for path in args.images:
+        if "://" in str(path):
+            raise ValueError(f"{path} is a URL: predict reads local files; fetch images first "
+                             "with `imgrec download URLS_FILE DEST`")
     model, _ = load_model(args.model)
     paths, results, failed = [], [], 0
     for start in range(0, len(args.images), 64):  # bounded memory over long lists
@@ -360,6 +399,9 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("model", metavar="MODEL", help="a model written by `imgrec train`")
     evaluate.add_argument("data_dir", metavar="DATA_DIR", help="one sub-folder of images per class")
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    evaluate.add_argument("--skip-unknown", action="store_true",
+                          help="leave out (and count) images of classes the model does not know, "
+                          "instead of refusing them")
     evaluate.add_argument("--plot", metavar="FILE",
                           help="save the confusion matrix figure (needs matplotlib)")
     evaluate.set_defaults(func=_evaluate)

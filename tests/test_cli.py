@@ -68,6 +68,28 @@ def trained(digit_folder, tmp_path_factory):
     return result, model
 
 
+@pytest.fixture(scope="module")
+def extra_class_folder(digit_folder, tmp_path_factory):
+    """Two of the model's classes and one it never saw."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("extra")
+    for name in ("d1", "d2"):
+        shutil.copytree(digit_folder / name, root / name)
+    shutil.copytree(digit_folder / "d3", root / "tulip")
+    return root
+
+
+def test_evaluate_can_leave_unknown_classes_out(trained, extra_class_folder):
+    import json
+
+    _, model = trained
+    result = _imgrec("evaluate", model, extra_class_folder, "--skip-unknown", "--json")
+    assert result.returncode == 0, result.stderr
+    assert "left out 60 images" in result.stderr and "tulip" in result.stderr
+    assert json.loads(result.stdout)["n_samples"] == 120
+
+
 def test_train_saves_a_model_with_metadata(trained):
     from imgrec_classic.persistence import load_model
 
@@ -123,11 +145,18 @@ def test_predict_text_and_json(trained, digit_folder):
     (["train", "no_such_dir", "-o", "m.imgrec"], "no_such_dir"),
     (["train", "DATA", "--preset", "nope", "-o", "m.imgrec"], "nope"),
     (["train", "DATA", "--param", "oops", "-o", "m.imgrec"], "key=value"),
+    (["train", "DATA", "-o", "no_such_folder/m.imgrec"], "no_such_folder"),
+    (["train", "ONE_CLASS", "-o", "m.imgrec"], "two or more"),
+    (["evaluate", "MODEL", "EXTRA_CLASS"], "tulip"),
+    (["predict", "MODEL", "x.png", "--top-k", "0"], "--top-k"),
+    (["predict", "MODEL", "https://example.org/cat.jpg"], "imgrec download"),
 ])
-def test_errors_are_one_line_with_exit_1(trained, digit_folder, tmp_path, args, fragment):
+def test_errors_are_one_line_with_exit_1(trained, digit_folder, extra_class_folder, tmp_path,
+                                        args, fragment):
     _, model = trained
     (tmp_path / "NOT_A_MODEL").write_text("hello")
-    args = [{"MODEL": model, "DATA": digit_folder}.get(a, a) for a in args]
+    args = [{"MODEL": model, "DATA": digit_folder, "ONE_CLASS": digit_folder / "d1",
+             "EXTRA_CLASS": extra_class_folder}.get(a, a) for a in args]
     result = _imgrec(*args, cwd=tmp_path)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
