@@ -210,3 +210,11 @@ def test_the_fusion_preset_decodes_each_image_once_per_pass(monkeypatch):
     counts.clear()
     model.predict(images)
     assert [counts[id(im)] for im in images] == [1] * len(images)
+
+
+def test_a_first_try_on_a_small_folder_fits_with_a_warning():
+    images, y = _shapes(n_per_class=10, size=96)
+    with pytest.warns(UserWarning, match="n_words=1000 exceeds"):
+        model = preset("sift-bovw-svm").fit(images, y)
+    assert model[0].branches[0][2].n_words_ < 1000
+    assert model.score(images, y) > 0.5

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -276,8 +277,19 @@ class WordEncoder(BaseEncoder):
     }
 
     def _fit_vocabulary(self, sample: np.ndarray, **params) -> Vocabulary:
-        """The k-means codebook of ``n_words`` words."""
-        return Vocabulary(self.n_words, self.algorithm, self.max_descriptors,
+        """The k-means codebook of ``n_words`` words, or of as many as the sample holds.
+
+        A first try on a small folder (20 images of 200 px) may give fewer descriptors
+        than words: the vocabulary then has one word per descriptor, with a warning,
+        rather than the fit failing. ``n_words_`` is the number learned.
+        """
+        self.n_words_ = min(self.n_words, len(sample))
+        if self.n_words_ < self.n_words:
+            warnings.warn(f"{type(self).__name__}: n_words={self.n_words} exceeds the "
+                          f"{len(sample)} descriptors to learn from; learning "
+                          f"{self.n_words_} words (more images, or a smaller n_words, "
+                          "avoid this)", UserWarning, stacklevel=4)
+        return Vocabulary(self.n_words_, self.algorithm, self.max_descriptors,
                           random_state=self.random_state, verbose=self.verbose,
                           **params).fit(sample)
 

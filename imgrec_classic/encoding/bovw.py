@@ -58,6 +58,9 @@ class BagOfVisualWords(WordEncoder):
     Attributes
     ----------
     vocabulary_ : Vocabulary
+    n_words_ : int
+        Words learned: ``n_words``, or fewer (with a warning) when the training
+        images hold fewer descriptors.
     pca_ : PCA or None
     idf_ : ndarray of shape (n_words,)
         Only with ``tfidf=True``.
@@ -126,11 +129,11 @@ class BagOfVisualWords(WordEncoder):
         if self.tfidf:
             # Document frequency needs every training image's words: one more pass.
             df = np.bincount(np.concatenate(self._map_images(X, self._words_present)),
-                             minlength=self.n_words)
+                             minlength=self.n_words_)
             self.idf_ = (np.log((1 + len(X)) / (1 + df)) + 1).astype(np.float32)
 
     def _cell_size(self):
-        return self.n_words
+        return self.n_words_
 
     def _words_present(self, X, index=0):
         return np.unique(self.vocabulary_.predict(X)) if X.n_descriptors else np.zeros(0, int)
@@ -138,14 +141,14 @@ class BagOfVisualWords(WordEncoder):
     def _prepare(self, values):
         if self.assignment == "hard":
             return self.vocabulary_.kneighbors(values, return_distance=False), None
-        words, d2 = self.vocabulary_.kneighbors(values, min(self.n_neighbors, self.n_words))
+        words, d2 = self.vocabulary_.kneighbors(values, min(self.n_neighbors, self.n_words_))
         weights = np.exp(-(d2 - d2[:, :1]) / (2 * self.sigma_ ** 2))  # shift: no underflow
         return words, weights / weights.sum(axis=1, keepdims=True)
 
     def _pool(self, state, rows):
         words, weights = state
         w = None if weights is None else weights[rows].ravel()
-        return np.bincount(words[rows].ravel(), weights=w, minlength=self.n_words)
+        return np.bincount(words[rows].ravel(), weights=w, minlength=self.n_words_)
 
     def _normalize_cells(self, cells):
         if self.tfidf:

@@ -43,9 +43,12 @@ class VLAD(WordEncoder):
     Attributes
     ----------
     vocabulary_ : Vocabulary
+    n_words_ : int
+        Words learned: ``n_words``, or fewer (with a warning) when the training
+        images hold fewer descriptors.
     pca_ : PCA or None
     n_features_out_ : int
-        ``n_words * n_dims * sum(L * L for L in pyramid)``.
+        ``n_words_ * n_dims * sum(L * L for L in pyramid)``.
 
     References
     ----------
@@ -89,7 +92,7 @@ class VLAD(WordEncoder):
         self.vocabulary_ = self._fit_vocabulary(sample)
 
     def _cell_size(self):
-        return self.n_words * self.vocabulary_.cluster_centers_.shape[1]
+        return self.n_words_ * self.vocabulary_.cluster_centers_.shape[1]
 
     def _prepare(self, values):
         return values, self.vocabulary_.predict(values)
@@ -106,7 +109,7 @@ class VLAD(WordEncoder):
         return (sums - counts * centers).ravel()
 
     def _normalize_cells(self, cells):
-        cells = cells.reshape(len(cells), self.n_words, -1)
+        cells = cells.reshape(len(cells), self.n_words_, -1)
         if self.intra_norm:
             cells = l2_normalize(cells)
         cells = l2_normalize(power_normalize(cells.reshape(len(cells), -1), self.alpha))

@@ -100,3 +100,12 @@ def test_pca_projection_before_assignment(descriptors):
     assert bovw.vocabulary_.cluster_centers_.shape == (4, 3)
     words = bovw.vocabulary_.predict(bovw.pca_.transform(descriptors[0]).astype(np.float32))
     np.testing.assert_array_equal(H[0], np.bincount(words, minlength=4))
+
+
+def test_more_words_than_descriptors_learns_fewer_with_a_warning():
+    rng = np.random.default_rng(0)
+    d = Descriptors.from_list([rng.random((6, 8), dtype=np.float32) for _ in range(3)])
+    with pytest.warns(UserWarning, match="n_words=50 exceeds the 18 descriptors"):
+        bovw = BagOfVisualWords(n_words=50, random_state=0).fit(d)
+    assert bovw.n_words_ == 18
+    assert bovw.transform(d).shape == (3, 18)
