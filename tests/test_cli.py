@@ -153,9 +153,12 @@ def test_predict_text_and_json(trained, digit_folder):
 ])
 def test_errors_are_one_line_with_exit_1(trained, digit_folder, extra_class_folder, tmp_path,
                                         args, fragment):
+    import shutil
+
     _, model = trained
     (tmp_path / "NOT_A_MODEL").write_text("hello")
-    args = [{"MODEL": model, "DATA": digit_folder, "ONE_CLASS": digit_folder / "d1",
+    shutil.copytree(digit_folder / "d1", tmp_path / "one_class" / "d1")
+    args = [{"MODEL": model, "DATA": digit_folder, "ONE_CLASS": tmp_path / "one_class",
              "EXTRA_CLASS": extra_class_folder}.get(a, a) for a in args]
     result = _imgrec(*args, cwd=tmp_path)
     assert result.returncode == 1
