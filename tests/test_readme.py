@@ -63,7 +63,9 @@ def _reader_names(workspace: Path) -> dict:
     from imgrec_classic.baselines import CNNClassifier
 
     paths = sorted(str(p) for p in (workspace / "photos").glob("*/*.jpg"))
-    labels = np.array([Path(p).parent.name for p in paths])
+    # Class numbers as load_image_folder gives them (sorted names): the README's models
+    # are trained on data.target.
+    labels = np.searchsorted(sorted(CLASSES), [Path(p).parent.name for p in paths])
     train, test = np.arange(len(paths)) % 3 != 0, np.arange(len(paths)) % 3 == 0
     images = [cv2.imread(p)[..., ::-1] for p in paths]
     crops = [cv2.resize(im, (100, 40)) for im in images[:12]]
