@@ -43,3 +43,21 @@ def caltech_paths() -> list[Path]:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+@pytest.fixture()
+def decode_counts(monkeypatch):
+    """Decodes by the engine, per image source (keyed by ``id``), counted as they happen."""
+    from collections import Counter
+
+    from imgrec_classic.features import base as features_base
+
+    counts = Counter()
+    decode = features_base.load_views
+
+    def counting(src, modes=("rgb", "gray")):
+        counts[id(src)] += 1
+        return decode(src, modes)
+
+    monkeypatch.setattr(features_base, "load_views", counting)
+    return counts

@@ -7,20 +7,15 @@ import pytest
 
 from imgrec_classic.pipelines import preset
 
+from .test_pipelines import SMALL as PIPELINE_SMALL
+
 GOLDEN = Path(__file__).parent / "data" / "golden_branches.npz"
 
 # The parameters the golden outputs were made with: small models, same meaning.
-SMALL = {"dsift-bovw-chi2svm": {"features__sift_encoding__n_words": 16},
-         "dsift-vlad-svm": {"features__sift_encoding__n_words": 4},
-         "dsift-fisher-svm": {"features__sift_encoding__n_components": 4,
-                              "features__sift_encoding__pca_components": 16},
-         "dsift-fisher-color-svm": {"features__sift_encoding__n_components": 4,
-                                    "features__sift_encoding__pca_components": 16},
-         "dsift-fisher-hog-color-svm": {"features__sift_encoding__n_components": 4,
-                                        "features__sift_encoding__pca_components": 16},
+SMALL = {**{name: params for name, params in PIPELINE_SMALL.items()
+            if name.startswith(("dsift", "hog"))},
          "sift-bovw-svm": {"features__sift_encoding__n_words": 8},
          "orb-bovw-rf": {"features__orb_encoding__n_words": 8},
-         "hog-svm": {},
          "cnn-svm": {"features__cnn__input_size": 64},
          "cnn-fisher-svm": {"features__cnn_local__input_size": 128,
                             "features__cnn_local_encoding__n_components": 4,

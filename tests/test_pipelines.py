@@ -187,21 +187,9 @@ def test_pipeline_memory_skips_extraction_on_a_second_fit(tmp_path, monkeypatch)
     np.testing.assert_array_equal(second[-1].coef_, first[-1].coef_)
 
 
-def test_the_fusion_preset_decodes_each_image_once_per_pass(monkeypatch):
-    from collections import Counter
-
-    from imgrec_classic.features import base as features_base
-
-    images, y = _shapes(n_per_class=6)
+def test_the_fusion_preset_decodes_each_image_once_per_pass(decode_counts):
+    counts, (images, y) = decode_counts, _shapes(n_per_class=6)
     images = [np.dstack([im] * 3) for im in images]  # colour, for the colour branch
-    counts = Counter()
-    decode = features_base.load_views
-
-    def counting(src, modes=("rgb", "gray")):
-        counts[id(src)] += 1
-        return decode(src, modes)
-
-    monkeypatch.setattr(features_base, "load_views", counting)
     name = "dsift-fisher-hog-color-svm"
     model = preset(name, **SMALL[name], features__sift_encoding__max_images=4).fit(images, y)
     fisher = model[0].branches[0][2]
