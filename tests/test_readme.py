@@ -51,8 +51,14 @@ def workspace(tmp_path, monkeypatch):
     port = server.server_address[1]
     (tmp_path / "urls.csv").write_text(
         "".join(f"http://127.0.0.1:{port}/{i}.jpg,{CLASSES[i]}\n" for i in range(3)))
+    # joblib's worker processes outlive a test and keep the folder they started in: start
+    # fresh ones here (the snippets use relative paths), and again after, for other tests.
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)
     monkeypatch.chdir(tmp_path)
     yield tmp_path
+    get_reusable_executor().shutdown(wait=True)
     server.shutdown()
 
 
