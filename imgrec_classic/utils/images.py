@@ -40,4 +40,7 @@ def as_image_list(X) -> list:
         raise TypeError(f"X must be an iterable of images, got {type(X).__name__}") from None
     if not images:
         raise ValueError("X contains no images")
-    return images
+    # Worker processes keep the folder they started in: a relative path is resolved here,
+    # against the caller's current folder, before any worker sees it.
+    return [os.path.abspath(im) if isinstance(im, (str, os.PathLike))
+            and not os.path.isabs(im) else im for im in images]

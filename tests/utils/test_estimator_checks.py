@@ -32,3 +32,4 @@ def test_broken_estimators_are_caught(broken):
 
 def test_good_estimator_passes():
     check_image_estimator(LBP(grid=(2, 2)), IMAGES)
+
