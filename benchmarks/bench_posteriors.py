@@ -61,7 +61,7 @@ def main():
     parts = (gmm.weights_, gmm.means_, gmm.covariances_)
     methods = {
         "scikit-learn predict_proba (float64)": lambda x: gmm.predict_proba(x),
-        "numpy float32, numpy exp (session 5)": lambda x: numpy_posteriors(x, *parts),
+        "numpy float32, numpy exp": lambda x: numpy_posteriors(x, *parts),
         "imgrec gmm_log_posteriors (OpenCV exp)":
             lambda x: gmm_log_posteriors(moment_rows(x), *parts)[0],
     }
