@@ -139,9 +139,7 @@ class ImageEncoder(TransformerMixin, BaseEstimator):
             slots[name], slots[name + self._SUFFIX] = (i, 1), (i, 2)
         nested: dict = {}
         for key, value in params.items():
-            head, _, rest = key.partition("__")
-            if head not in slots:
-                raise ValueError(_unknown_key(key, self.get_params()))
+            head, _, rest = key.partition("__")  # every key was checked above
             if rest:
                 nested.setdefault(head, {})[rest] = value
             else:
@@ -224,8 +222,7 @@ class ImageEncoder(TransformerMixin, BaseEstimator):
                 for name, plan in plans.items()}
         union = sorted(set().union(*(map(int, plan.images) for plan in plans.values())))
         extractors = {name: e for name, e, _ in active if name in plans}
-        caches = dict(zip(extractors, _caches(
-            [(n, e, None) for n, e in extractors.items()]), strict=True))
+        caches = dict(zip(extractors, _caches(extractors.values()), strict=True))
         parts: dict = {name: [None] * len(plans[name].images) for name in plans}
         task = _SampleTask(extractors, caches, plans, rank, union)
         for index, result in zip(union, map_batches(
@@ -260,7 +257,8 @@ class ImageEncoder(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         images = as_image_list(X)
         active = self._active()
-        task = _EncodeTask(active, self.widths_, self.weights_, _caches(active))
+        task = _EncodeTask(active, self.widths_, self.weights_,
+                           _caches(e for _, e, _ in active))
         out = np.empty((len(images), self.n_features_out_), np.float32)
         rows = map_batches(task, images, n_jobs=self.n_jobs, verbose=self.verbose,
                            desc="ImageEncoder: encoding", batch_size=self.batch_size)
@@ -423,9 +421,10 @@ def _encode(encoder, result) -> np.ndarray:
     return np.ravel(encoder.transform(np.asarray(result, np.float32).reshape(1, -1)))
 
 
-def _caches(active) -> list:
+def _caches(extractors) -> list:
+    """Each extractor's on-disk cache, or None."""
     return [None if getattr(e, "cache", None) is None else DescriptorCache(e.cache, e)
-            for _, e, _ in active]
+            for e in extractors]
 
 
 def _is_encoder(part) -> bool:
