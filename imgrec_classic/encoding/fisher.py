@@ -8,7 +8,7 @@ import numpy as np
 
 from ..utils._param_validation import Interval
 from .base import BaseEncoder, l2_normalize, power_normalize
-from .gmm import fit_diagonal_gmm, gmm_log_posteriors, moment_rows
+from .gmm import fit_diagonal_gmm, gmm_log_posteriors, gmm_sparse_posteriors, moment_rows
 
 __all__ = ["FisherVector"]
 
@@ -38,6 +38,14 @@ class FisherVector(BaseEncoder):
     pyramid : tuple of int, default=(1,)
     max_iter : int, default=100
         EM iterations of the mixture.
+    reg_covar : float, default=1e-4
+        Added to every variance of the mixture.
+    min_posterior : float, default=1e-4
+        Posteriors below this fraction of a descriptor's largest one are dropped
+        (and the rest renormalised) before the statistics are pooled, as VLFeat's
+        encoder does: with 256 Gaussians about 4 hold 99 % of the mass, so the
+        pooled product becomes a sparse one, several times faster, and codes change
+        by about 1e-4 of their scale. 0 keeps every posterior (exact).
     max_descriptors : int, default=100_000
     max_images : int, default=500
         Images sampled to learn the model from (descriptors are drawn from them).
@@ -78,11 +86,12 @@ class FisherVector(BaseEncoder):
         "spatial_augment": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "reg_covar": [Interval(Real, 0, None, closed="left")],
+        "min_posterior": [Interval(Real, 0, 1, closed="left")],
     }
 
     def __init__(self, n_components=64, pca_components=64, improved=True,
                  spatial_augment=False, pyramid=(1,), max_iter=100, reg_covar=1e-4,
-                 max_descriptors=100_000, max_images=500,
+                 min_posterior=1e-4, max_descriptors=100_000, max_images=500,
                  random_state=None, n_jobs=None, verbose=False):
         self.n_components = n_components
         self.pca_components = pca_components
@@ -91,6 +100,7 @@ class FisherVector(BaseEncoder):
         self.pyramid = pyramid
         self.max_iter = max_iter
         self.reg_covar = reg_covar
+        self.min_posterior = min_posterior
         self.max_descriptors = max_descriptors
         self.max_images = max_images
         self.random_state = random_state
@@ -116,9 +126,10 @@ class FisherVector(BaseEncoder):
     def _prepare(self, values):
         # Rows [1, x, x^2]: one product per cell then gives every raw statistic at once.
         stats = moment_rows(values)
-        q, _ = gmm_log_posteriors(stats, self.gmm_.weights_, self.gmm_.means_,
-                                  self.gmm_.covariances_)
-        return stats, q
+        parts = self.gmm_.weights_, self.gmm_.means_, self.gmm_.covariances_
+        if self.min_posterior > 0:  # sparse (n, k): the pooled product skips the zeros
+            return stats, gmm_sparse_posteriors(stats, *parts, min_posterior=self.min_posterior)
+        return stats, gmm_log_posteriors(stats, *parts)[0]
 
     def _pool(self, state, rows):
         # Raw statistics [sum q | sum q x | sum q x^2]: additive, so coarse pyramid

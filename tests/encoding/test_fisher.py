@@ -70,3 +70,15 @@ def test_spatial_augment_equals_fisher_of_augmented_descriptors(descriptors):
         np.testing.assert_allclose(F[i], reference_fisher(augmented[i], fv.gmm_),
                                    rtol=2e-3, atol=2e-4)
     assert fv.gmm_.means_.shape == (3, 10)
+
+
+def test_dropping_negligible_posteriors_barely_changes_the_codes(descriptors):
+    params = dict(n_components=6, pca_components=5, pyramid=(1, 2), random_state=0)
+    exact = FisherVector(min_posterior=0, **params).fit(descriptors)
+    sparse = FisherVector(min_posterior=1e-3, **params).fit(descriptors)
+    a, b = exact.transform(descriptors), sparse.transform(descriptors)
+    assert not np.array_equal(a, b)  # something was dropped
+    # The signed square root magnifies the dropped terms (1e-5 becomes 3e-3).
+    np.testing.assert_allclose(b, a, atol=1e-2)
+    assert np.min(np.sum(a * b, axis=1)[[0, 2]]) > 0.999
+    np.testing.assert_allclose(np.linalg.norm(b, axis=1), np.linalg.norm(a, axis=1), rtol=1e-5)

@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 from sklearn.mixture import GaussianMixture
 
-from imgrec_classic.encoding.gmm import fit_diagonal_gmm, gmm_log_posteriors, moment_rows
+from imgrec_classic.encoding.gmm import (
+    fit_diagonal_gmm,
+    gmm_log_posteriors,
+    gmm_sparse_posteriors,
+    moment_rows,
+)
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +66,23 @@ def test_posteriors_of_far_points_stay_finite_and_exact(blobs):
 def test_moment_rows():
     x = np.array([[1, 2], [3, -4]], np.float32)
     np.testing.assert_array_equal(moment_rows(x), [[1, 1, 2, 1, 4], [1, 3, -4, 9, 16]])
+
+
+@pytest.mark.parametrize("chunk", [7, 1024])
+def test_sparse_posteriors_keep_the_large_ones_renormalised(blobs, chunk):
+    x, _ = blobs
+    # Overlapping components, so that rows hold several non-negligible posteriors.
+    gmm = fit_diagonal_gmm(x, 12, random_state=0)
+    parts = gmm.weights_, gmm.means_, gmm.covariances_
+    dense = gmm.predict_proba(x)
+    q = gmm_sparse_posteriors(moment_rows(x), *parts, min_posterior=1e-3, chunk=chunk)
+    assert q.shape == dense.shape and q.dtype == np.float32
+    kept = dense >= 1e-3 * dense.max(axis=1, keepdims=True)
+    q = q.toarray()
+    np.testing.assert_array_equal(q > 0, kept)
+    assert 1 < kept.sum(axis=1).max() < 12
+    np.testing.assert_allclose(q.sum(axis=1), 1, rtol=1e-5)
+    expected = np.where(kept, dense, 0)
+    np.testing.assert_allclose(q, expected / expected.sum(axis=1, keepdims=True), atol=2e-4)
+    everything = gmm_sparse_posteriors(moment_rows(x), *parts, min_posterior=0, chunk=chunk)
+    np.testing.assert_allclose(everything.toarray(), dense, atol=2e-4)
