@@ -171,10 +171,14 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         out = np.zeros(self.n_features_out_, np.float32)
         values = descriptor_values(X)
         if len(values):  # else no descriptors, nothing to pool: an all-zero code
-            # Projected first: the sort by cell then moves the shorter vectors.
-            features, cells = self._by_cell(self._features(values, X.positions), X.positions)
-            out[:] = self._normalize_cells(self._pool_pyramid(self._prepare(features), cells))
+            out[:] = self._encode_values(values, X.positions)
         return out
+
+    def _encode_values(self, values: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """The code of one image's descriptor values (at least one) and positions."""
+        # Projected first: the sort by cell then moves the shorter vectors.
+        features, cells = self._by_cell(self._features(values, positions), positions)
+        return self._normalize_cells(self._pool_pyramid(self._prepare(features), cells))
 
     def _map_images(self, X, func) -> list:
         """``func(one_image_descriptors, index)`` over every image, in parallel, in order."""
@@ -193,21 +197,33 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         gathers) and coarser cells add them up; otherwise every cell of every level
         is pooled from its own row indices.
         """
-        finest = max(self.pyramid_)
-        if any(finest % n for n in self.pyramid_):
+        cell = self._finest_cells(positions)
+        if cell is None:
             return values, pyramid_cells(positions, self.pyramid_)
-        xy = np.minimum((positions * finest).astype(np.int64), finest - 1)
-        cell = xy[:, 1] * finest + xy[:, 0]
         order = np.argsort(cell, kind="stable")
-        bounds = np.concatenate([[0], np.cumsum(np.bincount(cell, minlength=finest ** 2))])
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(cell,
+                                                            minlength=max(self.pyramid_) ** 2))])
         slices = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
         return values[order], slices
+
+    def _finest_cells(self, positions: np.ndarray) -> np.ndarray | None:
+        """Each descriptor's cell of the finest pyramid level (row-major), or None
+        when a level does not divide the finest one (cells then do not nest)."""
+        finest = max(self.pyramid_)
+        if any(finest % n for n in self.pyramid_):
+            return None
+        xy = np.minimum((positions * finest).astype(np.int64), finest - 1)
+        return xy[:, 1] * finest + xy[:, 0]
 
     def _pool_pyramid(self, state, cells: list) -> np.ndarray:
         """Pooled vectors of every pyramid cell, shape (n_cells, pool_size)."""
         pooled = np.stack([self._pool(state, rows) for rows in cells])
         if not isinstance(cells[0], slice):
             return pooled
+        return self._sum_levels(pooled)
+
+    def _sum_levels(self, pooled: np.ndarray) -> np.ndarray:
+        """Every pyramid cell's pool from the finest cells' ones (n_finest_cells, ...)."""
         finest = max(self.pyramid_)
         fine = pooled.reshape(finest, finest, -1)
         return np.concatenate([
@@ -226,13 +242,17 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         """The vectors the model is learned on and encodes: descriptors after PCA."""
         return self._project(values)
 
-    def _project(self, values: np.ndarray) -> np.ndarray:
-        """Descriptors in the PCA space the model lives in (unchanged without PCA)."""
+    def _project(self, values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Descriptors in the PCA space the model lives in (unchanged without PCA),
+        written to ``out`` (a float32 view of the right shape) when given."""
         if self.pca_ is None:
-            return values
+            if out is None:
+                return values
+            out[...] = values
+            return out
         # PCA keeps float64 parameters; a float32 product is 4x faster on many descriptors.
         components = self.pca_.components_.T.astype(np.float32)
-        projected = values @ components
+        projected = np.matmul(values, components, out=out)
         projected -= (self.pca_.mean_ @ self.pca_.components_.T).astype(np.float32)
         return projected
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse
 
 from ..utils._param_validation import Interval
 from .base import BaseEncoder, l2_normalize, power_normalize
@@ -130,6 +131,35 @@ class FisherVector(BaseEncoder):
         if self.min_posterior > 0:  # sparse (n, k): the pooled product skips the zeros
             return stats, gmm_sparse_posteriors(stats, *parts, min_posterior=self.min_posterior)
         return stats, gmm_log_posteriors(stats, *parts)[0]
+
+    def _encode_values(self, values, positions):
+        # The fast path: moments written in one buffer, sparse posteriors, and every
+        # finest cell's statistics from one sparse product with the cell folded into
+        # the row index (no sort of the descriptors by cell).
+        fine = self._finest_cells(positions)
+        if fine is None or self.min_posterior == 0:
+            return super()._encode_values(values, positions)
+        moments = self._moments(values, positions)
+        q = gmm_sparse_posteriors(moments, self.gmm_.weights_, self.gmm_.means_,
+                                  self.gmm_.covariances_, min_posterior=self.min_posterior)
+        k, n_fine = self.n_components, max(self.pyramid_) ** 2
+        rows = np.repeat(fine * k, np.diff(q.indptr)) + q.indices
+        by_cell = scipy.sparse.csc_array((q.data, rows, q.indptr), shape=(n_fine * k, len(values)))
+        pooled = (by_cell @ moments).reshape(n_fine, -1)
+        return self._normalize_cells(self._sum_levels(pooled))
+
+    def _moments(self, values, positions):
+        """:func:`moment_rows` of :meth:`_features`, built in place in one buffer."""
+        d_pca = self.pca_.n_components_ if self.pca_ is not None else values.shape[1]
+        d = d_pca + 2 * self.spatial_augment
+        moments = np.empty((len(values), 1 + 2 * d), np.float32)
+        moments[:, 0] = 1
+        x = moments[:, 1:1 + d]
+        self._project(values, out=x[:, :d_pca])
+        if self.spatial_augment:
+            np.subtract(positions, np.float32(0.5), out=x[:, d_pca:])
+        np.multiply(x, x, out=moments[:, 1 + d:])
+        return moments
 
     def _pool(self, state, rows):
         # Raw statistics [sum q | sum q x | sum q x^2]: additive, so coarse pyramid
