@@ -9,19 +9,31 @@ process (one uvicorn worker) on 127.0.0.1 and a bounded load generator posts
 ``--concurrency`` clients for ``--seconds`` (requests/s, errors). Batch throughput
 is ``model.predict`` on 200 test images through the library with n_jobs=2.
 
+With ``--soak``: a bounded mixed soak of the HOG + SVM server instead (``--seconds``,
+``--concurrency`` client threads): about 90 % good 256x256 JPEGs and 10 % bad requests
+(an oversize body, a non-image, a truncated JPEG, a PNG header declaring 1.6 gigapixels,
+a client that stops sending halfway), while another thread polls ``/health``. It
+reports the answers by status (no 5xx expected; every bad request a 4xx or 503),
+``/health`` p50 / p99 under that load, the server's RSS at start and end, and good
+requests/s.
+
 Usage: python benchmarks/bench_serve.py [--seconds 60] [--concurrency 4]
        [--models PRESET ...] [--param k=v ...] [--name serve]
+       python benchmarks/bench_serve.py --soak [--seconds 60] [--concurrency 8]
 """
 
 from __future__ import annotations
 
 import argparse
 import socket
+import struct
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
+import zlib
+from collections import Counter
 from pathlib import Path
 
 import cv2
@@ -64,7 +76,7 @@ def start_server(model: Path) -> tuple[subprocess.Popen, str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen([sys.executable, "-m", "imgrec_classic.cli", "serve", str(model),
-                             "--port", str(port)], stdout=subprocess.DEVNULL)
+                             "--port", str(port), "--quiet"], stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
         try:
@@ -109,6 +121,99 @@ def load(url: str, bodies: list[bytes], seconds: float, concurrency: int) -> dic
             "p99_ms": round(float(np.percentile(ms, 99)), 1) if len(ms) else None}
 
 
+def bad_requests(good: bytes) -> dict:
+    """name -> a function sending one bad request to url, returning its status (or 0)."""
+    ihdr = b"IHDR" + struct.pack(">IIBBBBB", 40000, 40000, 8, 0, 0, 0, 0)
+    bomb = (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + ihdr
+            + struct.pack(">I", zlib.crc32(ihdr)))
+
+    def post(body, kind="image/jpeg"):
+        def send(url, session):
+            r = session.post(url + "/predict", files={"files": ("x", body, kind)}, timeout=60)
+            return r.status_code
+        return send
+
+    def slow_body(url, session):
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=60) as s:
+            s.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
+                      b"Content-Type: multipart/form-data; boundary=zz\r\n\r\n--zz\r\n")
+            answer = s.recv(4096)  # the server's read timeout ends it
+        return int(answer.split()[1]) if answer.startswith(b"HTTP/") else 0
+
+    return {"oversize": post(b"\xff\xd8" + b"\0" * (11 * 2**20)),
+            "not an image": post(b"hello " * 100, "image/png"),
+            "truncated": post(good[: len(good) // 2]),
+            "bomb header": post(bomb, "image/png"),
+            "slow body": slow_body}
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+def soak(url: str, pid: int, bodies: list[bytes], seconds: float, concurrency: int) -> dict:
+    bad = bad_requests(bodies[0])
+    names = list(bad)
+    statuses = {"good": Counter(), "bad": Counter()}
+    by_kind, health_ms = Counter(), []
+    stop = time.perf_counter() + seconds
+    lock = threading.Lock()
+
+    def client(k):
+        session, i = requests.Session(), k
+        while time.perf_counter() < stop:
+            i += 1
+            if i % 10 == 0:  # one request in ten is bad, in turn
+                name = names[(i // 10) % len(names)]
+                try:
+                    status = bad[name](url, session)
+                except (requests.RequestException, OSError):
+                    status = 0  # closed on us: counted, not a 5xx
+                with lock:
+                    statuses["bad"][status] += 1
+                    by_kind[f"{name} {status}"] += 1
+                continue
+            try:
+                status = session.post(url + "/predict", timeout=60, files={
+                    "files": ("x.jpg", bodies[i % len(bodies)], "image/jpeg")}).status_code
+            except requests.RequestException:
+                status = 0
+            with lock:
+                statuses["good"][status] += 1
+
+    def health():
+        session = requests.Session()
+        while time.perf_counter() < stop:
+            t = time.perf_counter()
+            session.get(url + "/health", timeout=30)
+            health_ms.append(1000 * (time.perf_counter() - t))
+            time.sleep(0.2)
+
+    rss_start = rss_mb(pid)
+    start = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(concurrency)]
+    threads.append(threading.Thread(target=health))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    all_statuses = statuses["good"] + statuses["bad"]
+    return {"seconds": round(elapsed, 1), "clients": concurrency,
+            "good_200": statuses["good"][200], "good_other": dict(
+                (str(k), v) for k, v in statuses["good"].items() if k != 200),
+            "bad_by_kind_and_status": dict(sorted(by_kind.items())),
+            "answers_5xx": sum(v for k, v in all_statuses.items() if k >= 500 and k != 503),
+            "good_requests_per_s": round(statuses["good"][200] / elapsed, 1),
+            "health_p50_ms": round(float(np.percentile(health_ms, 50)), 1),
+            "health_p99_ms": round(float(np.percentile(health_ms, 99)), 1),
+            "rss_start_mb": rss_start, "rss_end_mb": rss_mb(pid)}
+
+
 def batch_throughput(model_path: Path) -> float:
     model, _ = load_model(model_path)
     _, _, X_test, _, _ = load_split("30x50", 0)
@@ -130,10 +235,22 @@ def main():
     parser.add_argument("--param", action="append", default=[],
                         help="k=v preset parameter for every model, e.g. "
                              "features__sift__features__step=8")
-    parser.add_argument("--name", default="serve")
+    parser.add_argument("--name", default=None, help="result name (serve, or serve_soak)")
+    parser.add_argument("--soak", action="store_true", help="the mixed good/bad soak")
     args = parser.parse_args()
     bodies = jpeg_bodies()
     params = parse_params(args.param)
+    if args.soak:
+        proc, url = start_server(trained_model("hog-svm", params))
+        try:
+            load(url, bodies[:5], 3, 1)  # warm-up
+            row = soak(url, proc.pid, bodies, args.seconds, args.concurrency)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+        print(row, flush=True)
+        print("wrote", write_result(args.name or "serve_soak", {"rows": [row]}))
+        return
     rows = []
     for name in args.models:
         path = trained_model(name, params)
@@ -156,7 +273,7 @@ def main():
                "batch_images_per_s": round(batch_throughput(path), 1)}
         print(row, flush=True)
         rows.append(row)
-    print("wrote", write_result(args.name, {"rows": rows, "image": "256x256 JPEG",
+    print("wrote", write_result(args.name or "serve", {"rows": rows, "image": "256x256 JPEG",
                                             "load_seconds": args.seconds,
                                             "concurrency": args.concurrency}))
 

@@ -118,7 +118,7 @@ def _train(args: argparse.Namespace) -> int:
     params = dict(parse_param(p) for p in args.param)
     model = preset(args.preset, n_jobs=args.n_jobs, verbose=not args.quiet, **params)
     _check_output(args.output)
-    data, labels = _load_folder(args.data_dir)
+    data, labels = _load_folder(args.data_dir, verbose=not args.quiet)
     if len(data.target_names) < 2:
         raise ValueError(f"{args.data_dir} holds {len(data.target_names)} class folder(s) "
                          f"({', '.join(data.target_names) or 'none'}); a classifier needs two "
@@ -162,10 +162,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .evaluation import evaluate
-    from .persistence import load_model
 
-    model, _ = load_model(args.model)
-    data, labels = _load_folder(args.data_dir, verbose=not args.json)
+    model = _load_for_work(args)
+    data, labels = _load_folder(args.data_dir, verbose=not (args.json or args.quiet))
     known = {str(c) for c in getattr(model, "classes_", [])}
     unknown = sorted(set(data.target_names) - known) if known else []
     images = list(data.images)
@@ -196,7 +195,6 @@ def _predict(args: argparse.Namespace) -> int:
     import json
 
     from .io import ImageDecodeError, read_image
-    from .persistence import load_model
     from .predict import predict_top_k
 
     if args.top_k < 1:
@@ -205,26 +203,33 @@ def _predict(args: argparse.Namespace) -> int:
         if "://" in str(path):
             raise ValueError(f"{path} is a URL: predict reads local files; fetch images first "
                              "with `imgrec download URLS_FILE DEST`")
-    model, _ = load_model(args.model)
-    paths, results, failed = [], [], 0
+    model = _load_for_work(args)
+    # One entry per image, in order, in the shape of the HTTP API's /predict entries.
+    entries = []
     for start in range(0, len(args.images), 64):  # bounded memory over long lists
-        decoded = []
+        decoded, where = [], []
         for path in args.images[start:start + 64]:
             try:  # decoded here, once: a bad file is named and skipped, not fatal
                 decoded.append(read_image(path))
-                paths.append(path)
+                where.append(len(entries))
+                entries.append({"file": path})
             except ImageDecodeError as exc:
                 print(f"imgrec predict: error: {exc}", file=sys.stderr)
-                failed += 1
-        if decoded:
-            results += predict_top_k(model, decoded, k=args.top_k)
+                entries.append({"file": path, "error": exc.reason})
+        for i, result in zip(where, predict_top_k(model, decoded, k=args.top_k) if decoded
+                             else [], strict=True):
+            entries[i].update(result)
+    failed = sum("error" in e for e in entries)
     if args.json:
-        print(json.dumps([{"image": p, **r} for p, r in zip(paths, results, strict=True)],
-                         indent=2))
+        print(json.dumps(entries, indent=2))
     else:
-        for path, result in zip(paths, results, strict=True):
-            scores = ", ".join(f"{t['label']} {t['score']:.3f}" for t in result["top"])
-            print(f"{path}: {result['label']}" + (f"  ({scores})" if scores else ""))
+        for entry in entries:
+            if "error" in entry:
+                continue
+            scores = ", ".join(f"{t['label']} {t['score']:.3f}" for t in entry["top"])
+            kind = {"decision": "; softmax of decision values",
+                    "probability": "; probabilities"}.get(entry["score_kind"], "")
+            print(f"{entry['file']}: {entry['label']}" + (f"  ({scores}{kind})" if scores else ""))
     return 1 if failed else 0
 
 
@@ -298,7 +303,8 @@ def _compare(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from .serve import run
 
-    run(args.model, host=args.host, port=args.port, max_mb=args.max_mb)
+    run(args.model, host=args.host, port=args.port, max_mb=args.max_mb,
+        allow_pickle=args.trust, token=args.token, quiet=args.quiet)
     return 0
 
 
@@ -329,15 +335,26 @@ def _build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     parser = argparse.ArgumentParser(
-        prog="imgrec", description="Classical image recognition with imgrec-classic.")
+        prog="imgrec", description="Classical image recognition with imgrec-classic.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="exit status:\n"
+               "  0    success\n"
+               "  1    an error, said in one line on stderr (bad input, a file that cannot be\n"
+               "       read, a port in use); for predict: some images could not be read\n"
+               "  2    wrong usage (unknown option, bad value)\n"
+               "  3    download: some URLs failed (the manifest says why)\n"
+               "  130  interrupted (Ctrl+C)")
     parser.add_argument("--version", action="version", version=f"imgrec-classic {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
     add_parser = commands.add_parser
 
-    def with_defaults(*args, **kwargs):  # every subcommand's --help shows its defaults
+    parser.subcommands = {}
+
+    def with_defaults(name, **kwargs):  # every subcommand's --help shows its defaults
         kwargs.setdefault("formatter_class", _DefaultsFormatter)
-        return add_parser(*args, **kwargs)
+        parser.subcommands[name] = add_parser(name, **kwargs)
+        return parser.subcommands[name]
 
     commands.add_parser = with_defaults
     demo = commands.add_parser(
@@ -396,7 +413,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "evaluate", help="evaluate a saved model on a folder of labelled images",
         description="Predict every image of DATA_DIR (one sub-folder per class) with MODEL and "
                     "print accuracy, per-class precision/recall/F1 and more.")
-    evaluate.add_argument("model", metavar="MODEL", help="a model written by `imgrec train`")
+    _model_arguments(evaluate)
     evaluate.add_argument("data_dir", metavar="DATA_DIR", help="one sub-folder of images per class")
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     evaluate.add_argument("--skip-unknown", action="store_true",
@@ -404,15 +421,17 @@ def _build_parser() -> argparse.ArgumentParser:
                           "instead of refusing them")
     evaluate.add_argument("--plot", metavar="FILE",
                           help="save the confusion matrix figure (needs matplotlib)")
+    _work_arguments(evaluate)
     evaluate.set_defaults(func=_evaluate)
 
     predict = commands.add_parser(
         "predict", help="label images with a saved model",
         description="Print the predicted label and the best-scoring classes of each IMAGE.")
-    predict.add_argument("model", metavar="MODEL", help="a model written by `imgrec train`")
+    _model_arguments(predict)
     predict.add_argument("images", metavar="IMAGE", nargs="+", help="image files")
     predict.add_argument("--top-k", type=int, default=5, help="classes to show per image")
     predict.add_argument("--json", action="store_true", help="print JSON")
+    _work_arguments(predict)
     predict.set_defaults(func=_predict)
 
     compare = commands.add_parser(
@@ -442,20 +461,55 @@ def _build_parser() -> argparse.ArgumentParser:
         "serve", help="serve a saved model over HTTP, with a web page",
         description="Start an HTTP server (FastAPI + uvicorn, the [serve] extra): POST /predict, "
                     "GET /health, GET /model, and a web page at /.")
-    serve.add_argument("model", metavar="MODEL", help="a model written by `imgrec train`")
+    _model_arguments(serve)
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (127.0.0.1: this machine only; the server has "
                        "no authentication)")
     serve.add_argument("--port", type=int, default=8000, help="TCP port")
     serve.add_argument("--max-mb", type=float, default=10.0, help="largest upload accepted")
+    serve.add_argument("--token", default=None,
+                       help="require 'Authorization: Bearer TOKEN' on /predict and /model "
+                       "(for a server reachable by others; also put it behind HTTPS)")
+    serve.add_argument("--quiet", action="store_true", help="no log line per request")
     serve.set_defaults(func=_serve)
     return parser
+
+
+def _load_for_work(args: argparse.Namespace):
+    """The model of ``args.model``, with the workers and progress bars the flags ask for."""
+    from sklearn.pipeline import Pipeline
+
+    from .persistence import load_model
+    from .pipelines import configure
+
+    model, _ = load_model(args.model, allow_pickle=args.trust)
+    if isinstance(model, Pipeline):
+        configure(model, n_jobs=args.n_jobs, verbose=not (args.quiet or args.json))
+    return model
+
+
+def _work_arguments(parser: argparse.ArgumentParser) -> None:
+    """--n-jobs and --quiet, the same on every command that extracts features."""
+    parser.add_argument("--n-jobs", type=int, default=None, help="parallel workers (-1: all)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _model_arguments(parser: argparse.ArgumentParser) -> None:
+    """MODEL and --trust, the same on every command that loads a model."""
+    parser.add_argument("model", metavar="MODEL",
+                        help="a model written by `imgrec train` (.imgrec: pickle, .skops: skops)")
+    parser.add_argument("--trust", action="store_true",
+                        help="load a pickle model file this user account did not save (a "
+                        "download, a colleague's): unpickling runs any code its author put in "
+                        "it, so only for files from people you trust; .skops files never need it")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the ``imgrec`` command with ``argv`` (default: ``sys.argv[1:]``)."""
     parser = _build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # the subcommand's usage, not the top-level one, says what is accepted
+        parser.subcommands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return args.func(args)
     except KeyboardInterrupt:

@@ -1,30 +1,46 @@
 """Model files: a fitted pipeline plus the metadata needed to trust and reuse it.
 
-Two formats:
+The format follows the file name the user chose:
 
-- ``.imgrec`` (default): a short header, then a pickle. Fast and complete (any
-  estimator, the CNN included), but **loading a pickle runs code chosen by whoever
-  wrote the file**: load only your own models or models from people you trust.
-- ``.skops``: the `skops <https://skops.readthedocs.io>`_ format, which rebuilds
-  only types on an explicit trusted list and refuses others. Use it for models
-  shared between people. It does not support the torch CNN.
+- ``*.skops``: the `skops <https://skops.readthedocs.io>`_ format (the ``[skops]``
+  extra), which rebuilds only types on an explicit trusted list and refuses others.
+  Loading one never runs code from the file: share models this way.
+- anything else (``*.imgrec`` by convention): a short header, then a pickle. Fast
+  and complete (any estimator, the torch CNNs included), but **loading a pickle runs
+  code chosen by whoever wrote the file**. :func:`save_model` signs it with a secret
+  key of the user's account (HMAC-SHA256, key in :func:`signing_key_path`, as Jupyter
+  signs notebooks), so that files the user saved load as they are; any other pickle
+  (a download, a colleague's file, a file changed since) is refused unless the
+  caller says it trusts it: ``load_model(path, allow_pickle=True)``, ``--trust`` on
+  the command line.
+
+Each loader refuses a file of the other format: a pickle named ``.skops`` is not
+unpickled.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
+import hmac
 import os
 import pickle
 import platform
+import secrets
 import warnings
 import zipfile
 from pathlib import Path
 
 __all__ = ["ModelFileError", "ModelVersionWarning", "load_model", "save_model",
-           "trusted_types", "versions"]
+           "signing_key_path", "trusted_types", "versions"]
 
 _MAGIC = b"IMGREC-CLASSIC-MODEL\n"
-_FORMAT_VERSION = 1
+# After the magic line: "sha256-hmac:<64 hex digits>\n", the signature of the pickle
+# bytes that follow (64 zeros when no key could be made). Version 1 files have none.
+_SIGNATURE_TAG = b"sha256-hmac:"
+_SIGNATURE_LINE = len(_SIGNATURE_TAG) + 64 + 1
+_FORMAT_VERSION = 2
+_CHUNK = 1 << 20
 
 
 class ModelFileError(ValueError):
@@ -48,6 +64,21 @@ def versions() -> dict[str, str]:
             "python": platform.python_version()}
 
 
+def signing_key_path() -> Path:
+    """Where the secret key that signs this user's pickle model files lives.
+
+    ``$IMGREC_CLASSIC_CONFIG_DIR/model-signing.key``, else
+    ``$XDG_CONFIG_HOME/imgrec-classic/...``, else ``~/.config/imgrec-classic/...``.
+    The key is made (readable by its owner only) the first time a model is saved;
+    deleting it makes every pickle saved before need ``allow_pickle=True``.
+    """
+    base = os.environ.get("IMGREC_CLASSIC_CONFIG_DIR")
+    if not base:
+        xdg = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+        base = Path(xdg) / "imgrec-classic"
+    return Path(base) / "model-signing.key"
+
+
 def save_model(model, path: str | os.PathLike, **metadata) -> Path:
     """Save a fitted model with its metadata, atomically.
 
@@ -55,7 +86,8 @@ def save_model(model, path: str | os.PathLike, **metadata) -> Path:
     ----------
     model : fitted estimator or Pipeline
     path : path
-        ``*.skops`` writes the skops format, anything else the pickle format.
+        ``*.skops`` writes the skops format, anything else the signed pickle
+        format (see the module's notes).
     **metadata
         Anything JSON-like to keep with the model: ``preset``, ``params``,
         ``target_names``, ``metrics``... Library versions, the save date and the
@@ -72,7 +104,7 @@ def save_model(model, path: str | os.PathLike, **metadata) -> Path:
     >>> model = DummyClassifier().fit([[0], [1]], ["cat", "dog"])
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.imgrec"
     >>> _ = save_model(model, path, preset="none")
-    >>> loaded, meta = load_model(path)
+    >>> loaded, meta = load_model(path)  # signed by this account: no trust flag needed
     >>> meta["preset"], meta["classes"]
     ('none', ['cat', 'dog'])
     """
@@ -89,25 +121,29 @@ def save_model(model, path: str | os.PathLike, **metadata) -> Path:
             skops_io = _skops()
             skops_io.dump(payload, temp)
         else:
-            with open(temp, "wb") as f:
-                f.write(_MAGIC)
-                pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL)
+            _write_signed_pickle(payload, temp)
         os.replace(temp, path)
     finally:
         temp.unlink(missing_ok=True)
     return path
 
 
-def load_model(path: str | os.PathLike, trusted: list[str] | None = None):
+def load_model(path: str | os.PathLike, trusted: list[str] | None = None,
+               allow_pickle: bool = False):
     """Load a model saved by :func:`save_model`.
 
     Parameters
     ----------
     path : path
+        ``*.skops`` is read as skops only; any other name as the pickle format only.
     trusted : list of str, default=None
         skops files only: fully qualified type names to trust beyond
         :func:`trusted_types` (imgrec-classic's own estimators; scikit-learn and
         numpy types are trusted by skops itself). A file with other types is refused.
+    allow_pickle : bool, default=False
+        Pickle files only: load one that this user account did not sign (saved
+        elsewhere, by someone else, or changed since). Loading a pickle runs any
+        code its author put in it: pass True only for files from people you trust.
 
     Returns
     -------
@@ -117,8 +153,9 @@ def load_model(path: str | os.PathLike, trusted: list[str] | None = None):
     Raises
     ------
     ModelFileError
-        The file is missing, not a model file, truncated, or (skops) holds
-        untrusted types.
+        The file is missing, not a model file of the format its name says,
+        truncated, an unsigned pickle without ``allow_pickle``, or (skops) holds
+        untrusted types; its metadata is malformed.
 
     Warns
     -----
@@ -132,16 +169,27 @@ def load_model(path: str | os.PathLike, trusted: list[str] | None = None):
             head = f.read(len(_MAGIC))
     except OSError as exc:
         raise ModelFileError(f"cannot read model file {str(path)!r}: {exc.strerror}") from exc
-    if head == _MAGIC:
-        payload = _load_pickle(path)
-    elif head.startswith(b"PK\x03\x04") and zipfile.is_zipfile(path):
+    is_skops = head.startswith(b"PK\x03\x04") and zipfile.is_zipfile(path)
+    if path.suffix == ".skops":
+        if not is_skops:
+            raise ModelFileError(
+                f"{str(path)!r} is named .skops but is not a skops file"
+                + (" (it is a pickle model file, which is not loaded under a .skops name: "
+                   "unpickling can run code)" if head == _MAGIC else ""))
         payload = _load_skops(path, trusted)
+    elif head == _MAGIC:
+        payload = _load_pickle(path, allow_pickle)
+    elif is_skops:
+        raise ModelFileError(f"{str(path)!r} holds a skops model: name it *.skops to load it")
     else:
         raise ModelFileError(f"{str(path)!r} is not an imgrec-classic model file (save one with "
                              "imgrec_classic.persistence.save_model or `imgrec train`)")
     if not isinstance(payload, dict) or "model" not in payload or "metadata" not in payload:
         raise ModelFileError(f"{str(path)!r} does not hold a model and its metadata")
     metadata = payload["metadata"]
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("versions", {}), dict):
+        raise ModelFileError(f"{str(path)!r} has malformed metadata: expected a dict, got "
+                             f"{type(metadata).__name__}")
     _check_versions(metadata.get("versions", {}), path)
     return payload["model"], metadata
 
@@ -166,15 +214,89 @@ def trusted_types() -> list[str]:
     return sorted(names)
 
 
-def _load_pickle(path: Path):
+class _SigningWriter:
+    """A file wrapper that feeds every byte written to an HMAC as well."""
+
+    def __init__(self, file, mac):
+        self.file, self.mac = file, mac
+
+    def write(self, data):
+        self.mac.update(data)
+        return self.file.write(data)
+
+
+def _signing_key(create: bool) -> bytes | None:
+    """This account's signing key; made (mode 0600) when ``create`` and missing."""
+    path = signing_key_path()
     try:
-        with open(path, "rb") as f:
-            f.seek(len(_MAGIC))
+        return bytes.fromhex(path.read_text().strip())
+    except FileNotFoundError:
+        if not create:
+            return None
+    except (OSError, ValueError):
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # made meanwhile by another process: use that one
+        return _signing_key(create=False)
+    except OSError as exc:
+        warnings.warn(f"cannot create the model signing key {str(path)!r} ({exc.strerror}): "
+                      "the model is saved unsigned and will need allow_pickle=True (--trust) "
+                      "to load", UserWarning, stacklevel=4)
+        return None
+    key = secrets.token_bytes(32)
+    with os.fdopen(fd, "w") as f:
+        f.write(key.hex())
+    return key
+
+
+def _write_signed_pickle(payload, path: Path) -> None:
+    key = _signing_key(create=True)
+    mac = hmac.new(key or b"", digestmod=hashlib.sha256)
+    with open(path, "wb") as f:
+        f.write(_MAGIC)
+        f.write(_SIGNATURE_TAG + b"0" * 64 + b"\n")  # filled in once the bytes are known
+        pickle.dump(payload, _SigningWriter(f, mac), protocol=pickle.HIGHEST_PROTOCOL)
+        if key is not None:
+            f.seek(len(_MAGIC) + len(_SIGNATURE_TAG))
+            f.write(mac.hexdigest().encode())
+
+
+def _signed_by_this_account(f, signature: bytes | None) -> bool:
+    """Whether the rest of ``f`` matches ``signature`` under this account's key."""
+    key = _signing_key(create=False)
+    if key is None or signature is None:
+        return False
+    mac = hmac.new(key, digestmod=hashlib.sha256)
+    while chunk := f.read(_CHUNK):
+        mac.update(chunk)
+    return hmac.compare_digest(mac.hexdigest().encode(), signature)
+
+
+def _load_pickle(path: Path, allow_pickle: bool):
+    with open(path, "rb") as f:
+        f.seek(len(_MAGIC))
+        line = f.read(_SIGNATURE_LINE)
+        if line.startswith(_SIGNATURE_TAG) and line.endswith(b"\n"):
+            start, signature = len(_MAGIC) + _SIGNATURE_LINE, line[len(_SIGNATURE_TAG):-1]
+        else:  # format version 1: no signature
+            start, signature = len(_MAGIC), None
+        f.seek(start)
+        if not allow_pickle and not _signed_by_this_account(f, signature):
+            raise ModelFileError(
+                f"{str(path)!r} is a pickle model file that this user account did not save "
+                "(or it changed since): loading a pickle runs any code its author put in it. "
+                "Load it only if you trust whoever made it: load_model(path, "
+                "allow_pickle=True), or --trust on the command line. Models meant to be "
+                "shared are safer as .skops files.")
+        f.seek(start)
+        try:
             return pickle.load(f)
-    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError,
-            TypeError, ValueError) as exc:
-        raise ModelFileError(f"model file {str(path)!r} is damaged or was written by an "
-                             f"incompatible version: {type(exc).__name__}: {exc}") from exc
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError,
+                TypeError, ValueError) as exc:
+            raise ModelFileError(f"model file {str(path)!r} is damaged or was written by an "
+                                 f"incompatible version: {type(exc).__name__}: {exc}") from exc
 
 
 def _load_skops(path: Path, trusted):

@@ -26,7 +26,7 @@ from .features import HOG, ORB, SIFT, ColorHistogram, DenseSIFT, PretrainedCNN
 from .kernels import PrecomputedKernel
 from .svm import GramLinearSVC
 
-__all__ = ["PRESETS", "preset", "preset_params"]
+__all__ = ["PRESETS", "configure", "preset", "preset_params"]
 
 
 def _linear_svm(C: float) -> list:
@@ -240,8 +240,40 @@ def preset(name: str, **params) -> Pipeline:
     """
     if name not in _BUILDERS:
         raise ValueError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}")
-    pipeline = Pipeline(_BUILDERS[name][0]())
-    n_jobs, verbose = params.pop("n_jobs", None), params.pop("verbose", None)
+    pipeline = configure(Pipeline(_BUILDERS[name][0]()), n_jobs=params.pop("n_jobs", None),
+                         verbose=params.pop("verbose", None))
+    try:
+        return pipeline.set_params(**params)
+    except ValueError as exc:
+        raise ValueError(_unknown_param_message(name, params, pipeline, exc)) from None
+
+
+def configure(pipeline: Pipeline, n_jobs: int | None = None,
+              verbose: bool | None = None) -> Pipeline:
+    """Set the parallel workers and progress bars of a preset's pipeline, in place.
+
+    Works on a fitted one too (a loaded model): neither changes what it computes.
+
+    Parameters
+    ----------
+    pipeline : Pipeline
+        As :func:`preset` builds it.
+    n_jobs : int or None, default=None
+        Workers of the image loop and of any step that has them; None leaves them.
+    verbose : bool or None, default=None
+        Progress bars of every pass, the vocabulary and mixture fits included;
+        None leaves them.
+
+    Returns
+    -------
+    pipeline : Pipeline
+
+    Examples
+    --------
+    >>> model = configure(preset("hog-svm"), n_jobs=2)
+    >>> model.get_params()["features__n_jobs"]
+    2
+    """
     for _, step in pipeline.steps:
         # The image loop's workers do every branch's work: the extractors' and
         # encoders' own n_jobs stay unused inside it.
@@ -252,10 +284,7 @@ def preset(name: str, **params) -> Pipeline:
             for _, _, encoder in step.branches:  # their fits (k-means, EM) report too
                 if encoder is not None and "verbose" in encoder.get_params(deep=False):
                     encoder.set_params(verbose=verbose)
-    try:
-        return pipeline.set_params(**params)
-    except ValueError as exc:
-        raise ValueError(_unknown_param_message(name, params, pipeline, exc)) from None
+    return pipeline
 
 
 def preset_params(name: str) -> dict:

@@ -10,6 +10,21 @@ import pytest
 DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _signing_key_in_a_temporary_folder(tmp_path_factory):
+    """Model files are signed with a key of the test session, not the user's own
+    (subprocesses inherit it through the environment)."""
+    import os
+
+    previous = os.environ.get("IMGREC_CLASSIC_CONFIG_DIR")
+    os.environ["IMGREC_CLASSIC_CONFIG_DIR"] = str(tmp_path_factory.mktemp("config"))
+    yield
+    if previous is None:
+        del os.environ["IMGREC_CLASSIC_CONFIG_DIR"]
+    else:
+        os.environ["IMGREC_CLASSIC_CONFIG_DIR"] = previous
+
+
 def dataset_path(*parts: str) -> Path:
     """Path inside ../shared/datasets, or skip the test when it is absent."""
     path = DATASETS.joinpath(*parts)

@@ -30,6 +30,32 @@ def test_help_and_errors(capsys):
     assert info.value.code == 2
 
 
+def test_help_documents_exit_codes_and_a_bad_flag_shows_its_command(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "exit status" in out and "3    download" in out and "130" in out
+    with pytest.raises(SystemExit) as info:
+        main(["predict", "m.imgrec", "x.png", "--no-such-flag"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: imgrec predict") and "--no-such-flag" in err
+
+
+def test_serve_on_a_busy_port_fails_before_announcing(trained):
+    pytest.importorskip("uvicorn")
+    import socket
+
+    _, model = trained
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = _imgrec("serve", model, "--port", port)
+    assert result.returncode == 1 and "serving on" not in result.stdout
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
 def test_console_script_entry_point():
     result = subprocess.run([sys.executable, "-m", "imgrec_classic.cli", "--version"],
                             capture_output=True, text=True, check=False)
@@ -136,6 +162,27 @@ def test_predict_text_and_json(trained, digit_folder):
     assert mixed.returncode == 1
     assert "broken.png" in mixed.stderr
     assert [line.split(": ")[1].split()[0] for line in mixed.stdout.splitlines()] == ["d3", "d1"]
+    assert "softmax of decision values" in mixed.stdout  # says what the scores are
+    # JSON: one entry per file, in order, in the HTTP API's shape (tests/serve/test_app.py)
+    as_json = json.loads(_imgrec("predict", model, digit_folder / "d0" / "broken.png",
+                                 images[0], "--json").stdout)
+    assert as_json[0]["file"].endswith("broken.png") and "error" in as_json[0]
+    assert set(as_json[1]) == {"file", "label", "score_kind", "top"}
+
+
+def test_a_foreign_pickle_needs_trust(trained, digit_folder, tmp_path, monkeypatch):
+    import shutil
+
+    _, model = trained
+    image = digit_folder / "d3" / "0.png"
+    foreign = shutil.copy(model, tmp_path / "colleague.imgrec")
+    # Another account's key: the same bytes were not signed by "this" user.
+    monkeypatch.setenv("IMGREC_CLASSIC_CONFIG_DIR", str(tmp_path / "other-user"))
+    for command in (["predict", foreign, image], ["evaluate", foreign, digit_folder]):
+        refused = _imgrec(*command)
+        assert refused.returncode == 1 and "--trust" in refused.stderr, refused.stderr
+    trusted = _imgrec("predict", foreign, image, "--trust")
+    assert trusted.returncode == 0 and trusted.stdout.startswith(f"{image}: d3")
 
 
 @pytest.mark.parametrize("args, fragment", [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -83,10 +84,70 @@ def test_truncated_and_missing_files(tmp_path, hog_model):
     path = save_model(hog_model, tmp_path / "m.imgrec")
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(ModelFileError, match="damaged"):
+    with pytest.raises(ModelFileError, match="changed since"):  # the signature no longer fits
         load_model(path)
+    with pytest.raises(ModelFileError, match="damaged"):
+        load_model(path, allow_pickle=True)
     with pytest.raises(ModelFileError, match="cannot read"):
         load_model(tmp_path / "missing.imgrec")
+
+
+class _Marker:
+    """Unpickling this writes a file: the harmless stand-in for a hostile payload."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (Path.write_text, (Path(self.path), "ran"))
+
+
+def _crafted(path, marker, with_header=True) -> Path:
+    payload = {"metadata": {}, "model": _Marker(marker)}
+    path.write_bytes((persistence._MAGIC if with_header else b"") + pickle.dumps(payload))
+    return path
+
+
+@pytest.mark.parametrize("name", ["evil.imgrec", "evil.pkl"])
+def test_a_pickle_this_account_did_not_sign_is_refused(tmp_path, name):
+    marker = tmp_path / "marker"
+    path = _crafted(tmp_path / name, marker)
+    with pytest.raises(ModelFileError, match="did not save.*allow_pickle=True"):
+        load_model(path)
+    assert not marker.exists()
+    load_model(path, allow_pickle=True)  # the caller said so
+    assert marker.read_text() == "ran"
+
+
+def test_a_pickle_signed_with_another_key_is_refused(tmp_path, hog_model, monkeypatch):
+    path = save_model(hog_model, tmp_path / "m.imgrec")
+    load_model(path)
+    monkeypatch.setenv("IMGREC_CLASSIC_CONFIG_DIR", str(tmp_path / "someone-else"))
+    save_model(hog_model, tmp_path / "other.imgrec")  # makes the other key
+    with pytest.raises(ModelFileError, match="did not save"):
+        load_model(path)
+    assert (tmp_path / "someone-else" / "model-signing.key").stat().st_mode & 0o077 == 0
+
+
+def test_the_format_follows_the_file_name(tmp_path, hog_model):
+    marker = tmp_path / "marker"
+    path = _crafted(tmp_path / "evil.skops", marker)
+    for allow in (False, True):  # never unpickled under a .skops name
+        with pytest.raises(ModelFileError, match="named .skops but is not a skops file.*pickle"):
+            load_model(path, allow_pickle=allow)
+    assert not marker.exists()
+    skops_file = save_model(hog_model, tmp_path / "m.skops")
+    renamed = skops_file.rename(tmp_path / "m.imgrec")
+    with pytest.raises(ModelFileError, match="holds a skops model: name it"):
+        load_model(renamed)
+
+
+@pytest.mark.parametrize("metadata", [["not", "a", "dict"], {"versions": "1.0"}])
+def test_malformed_metadata(tmp_path, metadata):
+    path = tmp_path / "m.imgrec"
+    path.write_bytes(persistence._MAGIC + pickle.dumps({"metadata": metadata, "model": 1}))
+    with pytest.raises(ModelFileError, match="malformed metadata"):
+        load_model(path, allow_pickle=True)
 
 
 class Custom(BaseEstimator):

@@ -15,23 +15,30 @@ import os
 import tempfile
 import threading
 import time
+import unicodedata
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from tqdm.auto import tqdm
 from urllib3.util.retry import Retry
 
-from .images import ImageDecodeError, read_image
+from .images import MAX_PIXELS, ImageDecodeError, read_image
 
-__all__ = ["DownloadRecord", "download_images", "read_url_list"]
+__all__ = ["DownloadRecord", "download_images", "read_url_list", "safe_label"]
 
 MANIFEST = "manifest.jsonl"
 _PARTIAL_SUFFIX = ".part"
 _RETRY_STATUS = (429, 500, 502, 503, 504)
+_MAX_RETRY_AFTER = 10  # seconds: a server asking for longer is not waited for that long
+_MAX_LABEL_BYTES = 100  # well under every file system's 255-byte name limit
+# Names Windows reserves for devices: not usable as folder names there.
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)),
+             *(f"LPT{i}" for i in range(10))}
 # Magic numbers of the formats OpenCV decodes, to name files by what they really are.
 _SIGNATURES = [(b"\xff\xd8\xff", ".jpg"), (b"\x89PNG\r\n\x1a\n", ".png"), (b"GIF8", ".gif"),
                (b"BM", ".bmp"), (b"II*\x00", ".tif"), (b"MM\x00*", ".tif")]
@@ -92,7 +99,9 @@ def download_images(urls: Iterable[str] | Iterable[tuple[str, str | None]],
                     dest: str | os.PathLike, *, max_bytes: int = 20 * 2**20,
                     timeout: float | tuple[float, float] = (5.0, 30.0), retries: int = 3,
                     backoff_factor: float = 0.5, max_redirects: int = 10, n_workers: int = 8,
-                    manifest: str = MANIFEST, verbose: bool = True) -> list[DownloadRecord]:
+                    manifest: str = MANIFEST, verbose: bool = True,
+                    max_pixels: int | None = MAX_PIXELS,
+                    deadline: float = 60.0) -> list[DownloadRecord]:
     """Download images into ``dest``, keeping only complete, decodable, distinct files.
 
     Parameters
@@ -107,7 +116,8 @@ def download_images(urls: Iterable[str] | Iterable[tuple[str, str | None]],
         Seconds, per connection attempt and per read: a stalled server fails the attempt.
     retries : int, default=3
         Retries after connection errors, timeouts, 429 and 5xx answers, with exponential
-        backoff (``backoff_factor * 2**attempt`` s) that honours ``Retry-After``.
+        backoff (``backoff_factor * 2**attempt`` s) that honours ``Retry-After`` up to
+        10 s.
     backoff_factor : float, default=0.5
     max_redirects : int, default=10
         A longer redirect chain (or a loop) fails the URL.
@@ -118,6 +128,12 @@ def download_images(urls: Iterable[str] | Iterable[tuple[str, str | None]],
         per URL and run).
     verbose : bool, default=True
         Show a progress bar.
+    max_pixels : int or None, default=MAX_PIXELS
+        A file whose header declares more pixels is refused before it is decoded
+        (see :func:`~imgrec_classic.io.read_image`).
+    deadline : float, default=60
+        Seconds one URL may take in all, attempts included: a server that trickles
+        bytes (each read within ``timeout``) fails the URL when it passes.
 
     Returns
     -------
@@ -130,7 +146,11 @@ def download_images(urls: Iterable[str] | Iterable[tuple[str, str | None]],
     Files are named by the SHA-256 of their content (``<first 16 hex digits>.<ext>``, the
     extension from the bytes' signature), so the same image met twice is stored once and
     reported as ``"duplicate"``. Leftover ``*.part`` files of an interrupted run are removed
-    when the next run starts.
+    when the next run starts. Labels become portable folder names: characters other than
+    letters, digits, space, ``-``, ``_`` and ``.`` are replaced, names are cut to 100
+    bytes, and a label that had to change (or a reserved name: ``CON``, the manifest's)
+    gets a short hash of the original, so distinct labels never share a folder. Paths in
+    the manifest are relative to ``dest``: a rerun from another working directory resumes.
 
     Examples
     --------
@@ -144,7 +164,8 @@ def download_images(urls: Iterable[str] | Iterable[tuple[str, str | None]],
     items = [(u, None) if isinstance(u, str) else (u[0], u[1]) for u in urls]
     manifest_path = dest / manifest
     done, by_hash = _read_manifest(manifest_path, dest)
-    fetcher = _Fetcher(max_bytes, timeout, retries, backoff_factor, max_redirects)
+    fetcher = _Fetcher(max_bytes, timeout, retries, backoff_factor, max_redirects, max_pixels,
+                       deadline)
     records: list[DownloadRecord | None] = [done.get(url) for url, _ in items]
     todo = [i for i, r in enumerate(records) if r is None]
     with open(manifest_path, "a", encoding="utf-8") as log, \
@@ -152,8 +173,8 @@ def download_images(urls: Iterable[str] | Iterable[tuple[str, str | None]],
                  disable=not verbose, desc="download") as bar:
         for i, result in _run_bounded(lambda i: fetcher.fetch(*items[i], dest), todo,
                                       n_workers):
-            records[i] = _finish(result, dest, by_hash)
-            log.write(json.dumps(asdict(records[i])) + "\n")
+            records[i] = _finish(result, dest, by_hash, manifest)
+            log.write(json.dumps(_manifest_line(records[i], dest)) + "\n")
             log.flush()
             bar.update(1)
     return records
@@ -190,8 +211,10 @@ class _Fetched:
 class _Fetcher:
     """Fetches one URL to a verified temporary file; one requests session per thread."""
 
-    def __init__(self, max_bytes, timeout, retries, backoff_factor, max_redirects):
-        self.max_bytes, self.timeout = max_bytes, timeout
+    def __init__(self, max_bytes, timeout, retries, backoff_factor, max_redirects, max_pixels,
+                 deadline):
+        self.max_bytes, self.timeout, self.max_pixels = max_bytes, timeout, max_pixels
+        self.deadline = deadline
         self.retries, self.backoff_factor = retries, backoff_factor
         self.max_redirects = max_redirects
         self._local = threading.local()
@@ -202,7 +225,8 @@ class _Fetcher:
             retry = Retry(total=self.retries, connect=self.retries, read=self.retries,
                           status=self.retries, backoff_factor=self.backoff_factor,
                           status_forcelist=_RETRY_STATUS, allowed_methods={"GET"},
-                          respect_retry_after_header=True, raise_on_status=False)
+                          respect_retry_after_header=True, retry_after_max=_MAX_RETRY_AFTER,
+                          raise_on_status=False)
             session = requests.Session()
             session.max_redirects = self.max_redirects
             session.headers["User-Agent"] = "imgrec-classic (image downloader)"
@@ -213,21 +237,23 @@ class _Fetcher:
 
     def fetch(self, url: str, label: str | None, dest: Path) -> _Fetched:
         # urllib3 retries up to the response headers; a body that breaks off or stalls
-        # midway is retried here, with the same backoff.
+        # midway is retried here, with the same backoff, all within the deadline.
+        until = time.monotonic() + self.deadline
         for attempt in range(self.retries + 1):
             try:
-                return self._fetch_once(url, label, dest)
+                return self._fetch_once(url, label, dest, until)
             except _Interrupted as exc:
-                if attempt == self.retries:
+                pause = self.backoff_factor * 2 ** attempt
+                if attempt == self.retries or time.monotonic() + pause >= until:
                     return _Fetched(url, label, error=str(exc))
-                time.sleep(self.backoff_factor * 2 ** attempt)
+                time.sleep(pause)
             except _Rejected as exc:
                 return _Fetched(url, label, error=str(exc))
             except requests.exceptions.RequestException as exc:
                 return _Fetched(url, label, error=_describe(exc))
         raise AssertionError("unreachable")
 
-    def _fetch_once(self, url, label, dest) -> _Fetched:
+    def _fetch_once(self, url, label, dest, until) -> _Fetched:
         with self._session().get(url, stream=True, timeout=self.timeout) as response:
             if response.status_code != 200:
                 raise _Rejected(f"HTTP {response.status_code}")
@@ -237,15 +263,15 @@ class _Fetcher:
             declared = response.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > self.max_bytes:
                 raise _Rejected(f"too large: {declared} bytes > max_bytes={self.max_bytes}")
-            return self._save(response, url, label, dest)
+            return self._save(response, url, label, dest, until)
 
-    def _save(self, response, url, label, dest) -> _Fetched:
+    def _save(self, response, url, label, dest, until) -> _Fetched:
         digest, size = hashlib.sha256(), 0
         fd, name = tempfile.mkstemp(suffix=_PARTIAL_SUFFIX, dir=dest)
         temp = Path(name)
         try:
             with os.fdopen(fd, "wb") as f:
-                for chunk in response.iter_content(64 * 1024):
+                for chunk in self._body(response, until):
                     size += len(chunk)
                     if size > self.max_bytes:
                         raise _Rejected(f"too large: over max_bytes={self.max_bytes}")
@@ -253,7 +279,7 @@ class _Fetcher:
                     f.write(chunk)
             with open(temp, "rb") as f:
                 head = f.read(16)
-            read_image(temp)  # a kept file must decode
+            read_image(temp, max_pixels=self.max_pixels)  # a kept file must decode
         except ImageDecodeError as exc:
             temp.unlink(missing_ok=True)
             raise _Rejected(f"does not decode as an image: {exc.reason}") from None
@@ -267,8 +293,32 @@ class _Fetcher:
         return _Fetched(url, label, temp, digest.hexdigest(), size, _extension(head))
 
 
-def _finish(result: _Fetched, dest: Path, by_hash: dict[str, str]) -> DownloadRecord:
-    """Rename a fetched file into place (in the calling thread, so dedup is race-free)."""
+    def _body(self, response, until) -> Iterator[bytes]:
+        """The body as it arrives, one socket read at a time, up to the deadline.
+
+        Each read has its timeout, but a trickle (a byte a second) never trips it,
+        and ``iter_content`` waits for a full chunk: here every read returns what
+        came, so the deadline is checked between bytes.
+        """
+        while True:
+            if time.monotonic() > until:
+                raise _Rejected(f"took longer than the {self.deadline:g} s deadline")
+            try:
+                chunk = response.raw.read1(64 * 1024, decode_content=True)
+            except urllib3.exceptions.HTTPError as exc:  # broke off, stalled, bad encoding
+                raise requests.exceptions.ConnectionError(exc) from exc
+            if not chunk:
+                return
+            yield chunk
+
+
+def _finish(result: _Fetched, dest: Path, by_hash: dict[str, str],
+            manifest: str) -> DownloadRecord:
+    """Rename a fetched file into place (in the calling thread, so dedup is race-free).
+
+    A file that cannot be put in place (a full disk, a folder that cannot be made)
+    fails its URL, recorded in the manifest; the run goes on.
+    """
     if result.error is not None:
         return DownloadRecord(result.url, result.label, "failed", error=result.error)
     record = DownloadRecord(result.url, result.label, "ok", sha256=result.sha256,
@@ -277,12 +327,25 @@ def _finish(result: _Fetched, dest: Path, by_hash: dict[str, str]) -> DownloadRe
         result.temp.unlink(missing_ok=True)
         record.status, record.path = "duplicate", by_hash[result.sha256]
         return record
-    folder = dest / _safe_label(result.label) if result.label else dest
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = dest / safe_label(result.label, reserved={manifest}) if result.label else dest
     target = folder / f"{result.sha256[:16]}{result.ext}"
-    os.replace(result.temp, target)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        os.replace(result.temp, target)
+    except OSError as exc:
+        result.temp.unlink(missing_ok=True)
+        return DownloadRecord(result.url, result.label, "failed",
+                              error=f"cannot write {target}: {exc.strerror or exc}")
     record.path = by_hash[result.sha256] = str(target)
     return record
+
+
+def _manifest_line(record: DownloadRecord, dest: Path) -> dict:
+    """The record as written to the manifest: its path relative to ``dest``."""
+    line = asdict(record)
+    if record.path is not None:
+        line["path"] = Path(os.path.relpath(record.path, dest)).as_posix()
+    return line
 
 
 def _read_manifest(path: Path, dest: Path) -> tuple[dict[str, DownloadRecord], dict[str, str]]:
@@ -299,9 +362,15 @@ def _read_manifest(path: Path, dest: Path) -> tuple[dict[str, DownloadRecord], d
             record = DownloadRecord(**json.loads(line))
         except (json.JSONDecodeError, TypeError):
             continue
-        if record.status in ("ok", "duplicate") and record.path and Path(record.path).exists():
-            done[record.url] = record
-            by_hash.setdefault(record.sha256, record.path)
+        if record.status not in ("ok", "duplicate") or not record.path:
+            continue
+        # Relative to dest (older manifests: to the working directory of their run).
+        for where in (dest / record.path, Path(record.path)):
+            if where.exists():
+                record.path = str(where)
+                done[record.url] = record
+                by_hash.setdefault(record.sha256, record.path)
+                break
     return done, by_hash
 
 
@@ -316,10 +385,29 @@ def _extension(head: bytes) -> str:
     return next((ext for magic, ext in _SIGNATURES if head.startswith(magic)), ".img")
 
 
-def _safe_label(label: str) -> str:
-    """A label usable as one folder name: no separators, no '..'."""
-    cleaned = "".join(c if c.isalnum() or c in " -_." else "_" for c in label).strip(" .")
-    return cleaned or "_"
+def safe_label(label: str, reserved: Iterable[str] = ()) -> str:
+    """A label as one portable folder name, distinct for distinct labels.
+
+    Characters other than letters, digits, space, ``-``, ``_`` and ``.`` become ``_``
+    (separators, NUL, ``..`` cannot escape the folder), leading and trailing dots and
+    spaces go, and the name is cut to 100 bytes of UTF-8. When any of that changed
+    the label, or it is a reserved name (Windows devices such as ``CON``, or one of
+    ``reserved``), 8 hex digits of its SHA-256 are appended: ``a/b`` and ``a_b`` get
+    different folders.
+
+    Examples
+    --------
+    >>> safe_label("golden retriever"), safe_label("a/b"), safe_label("a_b")
+    ('golden retriever', 'a_b-c14cddc0', 'a_b')
+    """
+    cleaned = "".join(c if c.isalnum() or c in " -_." else "_"
+                      for c in unicodedata.normalize("NFC", label)).strip(" .")
+    cut = cleaned.encode()[:_MAX_LABEL_BYTES].decode(errors="ignore")
+    if (cut == label and cut and cut.split(".")[0].upper() not in _RESERVED
+            and cut not in set(reserved)):
+        return cut
+    digest = hashlib.sha256(label.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{cut or 'label'}-{digest}"
 
 
 def _describe(exc: Exception) -> str:

@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.utils import Bunch
 from tqdm.auto import tqdm
 
-from .images import ImageDecodeError, read_image
+from .images import MAX_PIXELS, ImageDecodeError, read_image
 
 __all__ = ["IMAGE_EXTENSIONS", "load_image_folder", "read_idx"]
 
@@ -23,7 +23,8 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", "
 
 def load_image_folder(root: str | os.PathLike, extensions: Iterable[str] = IMAGE_EXTENSIONS,
                       on_error: Literal["raise", "skip"] = "raise", validate: bool = True,
-                      n_workers: int = 4, verbose: bool = False) -> Bunch:
+                      n_workers: int = 4, verbose: bool = False,
+                      max_pixels: int | None = MAX_PIXELS) -> Bunch:
     """List a folder of labelled images: one sub-folder per class.
 
     Every file under ``root/<class>/`` (at any depth) whose extension is in
@@ -37,9 +38,11 @@ def load_image_folder(root: str | os.PathLike, extensions: Iterable[str] = IMAGE
     extensions : iterable of str, default=IMAGE_EXTENSIONS
         Accepted file extensions, case-insensitive, with the dot.
     on_error : {"raise", "skip"}, default="raise"
-        What an undecodable (corrupt, empty, truncated, not an image) file does:
-        raise :class:`~imgrec_classic.io.ImageDecodeError` naming it, or go to
-        ``skipped`` with the reason.
+        What an undecodable (corrupt, empty, truncated, not an image, over the
+        pixel budget, not a regular file) file does: raise
+        :class:`~imgrec_classic.io.ImageDecodeError` naming it, or go to
+        ``skipped`` with the reason. A folder that cannot be listed raises
+        ``PermissionError`` (or the ``OSError`` met) or goes to ``skipped``.
     validate : bool, default=True
         Decode every image once to find bad files now rather than deep in a long
         run. ``False`` lists files by extension only (fast on huge folders).
@@ -47,6 +50,9 @@ def load_image_folder(root: str | os.PathLike, extensions: Iterable[str] = IMAGE
         Threads decoding images during validation (OpenCV releases the GIL).
     verbose : bool, default=False
         Progress bar during validation.
+    max_pixels : int or None, default=MAX_PIXELS
+        Pixel budget of each image during validation, as in
+        :func:`~imgrec_classic.io.read_image`.
 
     Returns
     -------
@@ -78,14 +84,18 @@ def load_image_folder(root: str | os.PathLike, extensions: Iterable[str] = IMAGE
     for path in sorted(p for p in root.iterdir() if p.is_file() and not p.name.startswith(".")):
         skipped.append((str(path), "not inside a class folder"))
     for label, name in enumerate(classes):
-        for path in _files(root / name):
+        files, unreadable = _files(root / name)
+        if unreadable and on_error == "raise":
+            raise unreadable[0]
+        skipped += [(exc.filename, f"cannot list folder: {exc.strerror}") for exc in unreadable]
+        for path in files:
             if path.suffix.lower() in accepted:
                 images.append(str(path))
                 target.append(label)
             else:
                 skipped.append((str(path), f"extension {path.suffix or '(none)'} not accepted"))
     if validate:
-        bad = _undecodable(images, n_workers, verbose)
+        bad = _undecodable(images, n_workers, verbose, max_pixels)
         if bad and on_error == "raise":
             raise next(iter(bad.values()))
         skipped += [(p, f"cannot decode: {err.reason}") for p, err in bad.items()]
@@ -98,19 +108,21 @@ def load_image_folder(root: str | os.PathLike, extensions: Iterable[str] = IMAGE
                  skipped=skipped, root=str(root))
 
 
-def _files(folder: Path) -> list[Path]:
-    """Every non-hidden file below ``folder``, in sorted order."""
-    found = []
-    for dirpath, dirnames, filenames in os.walk(folder):
+def _files(folder: Path) -> tuple[list[Path], list[OSError]]:
+    """Every non-hidden file below ``folder``, in sorted order, and the folders that
+    could not be listed (os.walk would drop them silently)."""
+    found, unreadable = [], []
+    for dirpath, dirnames, filenames in os.walk(folder, onerror=unreadable.append):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         found += [Path(dirpath) / f for f in sorted(filenames) if not f.startswith(".")]
-    return sorted(found)
+    return sorted(found), unreadable
 
 
-def _undecodable(paths: list[str], n_workers: int, verbose: bool) -> dict[str, ImageDecodeError]:
+def _undecodable(paths: list[str], n_workers: int, verbose: bool,
+                 max_pixels: int | None) -> dict[str, ImageDecodeError]:
     def check(path):
         try:
-            read_image(path, mode="gray")
+            read_image(path, mode="gray", max_pixels=max_pixels)
         except ImageDecodeError as exc:
             return path, exc
         return path, None

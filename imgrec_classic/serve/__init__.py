@@ -17,13 +17,43 @@ create_app.__doc__ = "Build the FastAPI app; see :func:`imgrec_classic.serve.app
 
 
 def run(model_path: str | os.PathLike, host: str = "127.0.0.1", port: int = 8000,
-        max_mb: float = 10.0) -> None:
-    """Load a model file and serve it with uvicorn (one worker process)."""
+        max_mb: float = 10.0, allow_pickle: bool = False, token: str | None = None,
+        max_connections: int = 64, read_timeout: float = 20.0, quiet: bool = False) -> None:
+    """Load a model file and serve it with uvicorn (one worker process).
+
+    ``allow_pickle`` is :func:`~imgrec_classic.persistence.load_model`'s: True only
+    for a pickle model file from someone you trust. ``token``, ``read_timeout``: see
+    :func:`~imgrec_classic.serve.app.create_app`. Beyond ``max_connections`` open
+    connections uvicorn answers 503. One log line per request on stderr unless
+    ``quiet``.
+
+    Raises
+    ------
+    OSError
+        When ``host:port`` cannot be listened on (in use, not an address of this
+        machine), before the model is loaded.
+    """
+    import logging
+    import socket
+
     from .._compat import optional_import
     from ..persistence import load_model
 
     uvicorn = optional_import("uvicorn", "serve")
-    model, metadata = load_model(model_path)
-    app = create_app(model, metadata, max_bytes=int(max_mb * 2**20))
+    try:  # a busy port is reported now, not after "serving on ..."
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    model, metadata = load_model(model_path, allow_pickle=allow_pickle)
+    app = create_app(model, metadata, max_bytes=int(max_mb * 2**20), token=token,
+                     read_timeout=read_timeout)
+    if not quiet:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        logger = logging.getLogger("imgrec_classic.serve")
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
     print(f"serving {model_path} on http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=5,
+                limit_concurrency=max_connections)

@@ -1,30 +1,50 @@
 """The HTTP API: a thin FastAPI shell over :func:`imgrec_classic.predict.predict_top_k`."""
 
 
+import asyncio
+import hmac
 import json
+import logging
 import threading
+import time
 from importlib import resources
 from typing import Annotated
 
 import numpy as np
 
 from .._compat import optional_import
-from ..io.images import ImageDecodeError, read_image
+from ..io.images import MAX_PIXELS, ImageDecodeError, read_image
 from ..predict import predict_top_k
 
 __all__ = ["create_app"]
 
 _ACCEPTED = ("image/", "application/octet-stream")
+# Metadata keys that name places on the server's disk: not shown by GET /model.
+_LOCAL_KEYS = {"data_dir", "path", "model_path", "cache"}
+log = logging.getLogger("imgrec_classic.serve")
 
 
 def create_app(model, metadata: dict | None = None, max_bytes: int = 10 * 2**20,
-               max_files: int = 32, top_k: int = 5):
+               max_files: int = 32, top_k: int = 5, max_pixels: int | None = MAX_PIXELS,
+               max_in_flight: int = 4, read_timeout: float = 30.0, token: str | None = None):
     """Build the FastAPI application serving ``model``.
 
-    Routes: ``POST /predict`` (multipart field ``files``, one image or several),
-    ``GET /health``, ``GET /model`` (the model's metadata) and ``GET /`` (a web page
-    to try it). Bad uploads get a 4xx JSON ``{"detail": ...}`` and the server goes
-    on serving; prediction runs in a worker thread, outside the event loop.
+    Routes: ``POST /predict`` (multipart field ``files`` or ``file``, one image or
+    several), ``GET /health``, ``GET /model`` (the model's metadata, without
+    paths of the server's disk) and ``GET /`` (a web page to try it).
+
+    Every answer of ``/predict`` has one entry per file, in order:
+    ``{"file": name, "label", "score_kind", "top": [{"label", "score"}...]}``, or
+    ``{"file": name, "error": reason, "status": code}`` for a file that cannot be
+    used; the request answers 200 when at least one file was predicted, else the
+    first file's 4xx. ``imgrec predict --json`` prints the same entries.
+
+    Safety: the body limit is enforced on the bytes received (chunked or not);
+    decoding and prediction run in worker threads, at most ``max_in_flight``
+    requests at once (others get 503 with ``Retry-After``); a client that sends
+    nothing for ``read_timeout`` seconds gets 408. The server has no
+    authentication unless ``token`` is set: keep it on 127.0.0.1 or behind your own
+    proxy.
 
     Parameters
     ----------
@@ -36,6 +56,15 @@ def create_app(model, metadata: dict | None = None, max_bytes: int = 10 * 2**20,
     max_files : int, default=32
         Images per request.
     top_k : int, default=5
+    max_pixels : int or None, default=MAX_PIXELS
+        Pixel budget of each image, checked from its header before decoding.
+    max_in_flight : int, default=4
+        Requests decoding or predicting at once; more get 503.
+    read_timeout : float, default=30
+        Seconds a client may stay silent while sending its request.
+    token : str, default=None
+        When set, ``/predict`` and ``/model`` need the header
+        ``Authorization: Bearer <token>`` (401 otherwise).
 
     Returns
     -------
@@ -48,25 +77,27 @@ def create_app(model, metadata: dict | None = None, max_bytes: int = 10 * 2**20,
 
     app = fastapi.FastAPI(title="imgrec-classic", version=(metadata or {}).get(
         "versions", {}).get("imgrec_classic", "unknown"))
-    app.state.model, app.state.metadata = model, _json_safe(metadata or {})
+    public = {k: v for k, v in _json_safe(metadata or {}).items() if k not in _LOCAL_KEYS}
+    app.state.model, app.state.metadata = model, public
     # Estimators are not guaranteed thread-safe: one prediction at a time per process.
     lock = threading.Lock()
+    in_flight = asyncio.Semaphore(max_in_flight)
     page = resources.files(__package__).joinpath("page.html").read_text(encoding="utf-8")
+    app.add_middleware(_Limits, max_bytes=max_bytes + 64 * 1024, read_timeout=read_timeout)
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > max_bytes + 64 * 1024:
-            return JSONResponse({"detail": f"request body over the {max_bytes} byte limit"},
-                                status_code=413)
-        return await call_next(request)
+    def check_token(request: Request) -> None:
+        given = request.headers.get("authorization", "")
+        if token is not None and not hmac.compare_digest(given.encode(),
+                                                         f"Bearer {token}".encode()):
+            raise HTTPException(401, "missing or wrong token (Authorization: Bearer ...)")
 
     @app.get("/health")
     def health() -> dict:
         return {"status": "ok", "classes": len(getattr(model, "classes_", ()))}
 
     @app.get("/model")
-    def model_info() -> dict:
+    def model_info(request: Request) -> dict:
+        check_token(request)
         return app.state.metadata
 
     @app.get("/", response_class=HTMLResponse)
@@ -74,36 +105,138 @@ def create_app(model, metadata: dict | None = None, max_bytes: int = 10 * 2**20,
         return page
 
     @app.post("/predict")
-    async def predict(files: Annotated[list[UploadFile], File()]) -> dict:
-        if len(files) > max_files:
+    async def predict(request: Request,
+                      files: Annotated[list[UploadFile] | None, File()] = None,
+                      file: Annotated[list[UploadFile] | None, File()] = None):
+        check_token(request)
+        uploads = (files or []) + (file or [])
+        if not uploads:
+            raise HTTPException(422, "no image: send multipart/form-data with the field "
+                                     "'files' (or 'file'), e.g. curl -F files=@cat.jpg")
+        if len(uploads) > max_files:
             raise HTTPException(413, f"at most {max_files} images per request")
-        images = []
-        for upload in files:
-            data = await upload.read(max_bytes + 1)
-            images.append(_check_upload(upload, data, max_bytes, HTTPException))
-
-        def run():
-            with lock:
-                return predict_top_k(model, images, k=top_k)
-
-        results = await run_in_threadpool(run)
-        return {"predictions": [{"filename": f.filename, **r}
-                                for f, r in zip(files, results, strict=True)]}
+        if in_flight.locked():
+            return JSONResponse({"detail": "busy: too many requests in progress"},
+                                status_code=503, headers={"Retry-After": "1"})
+        async with in_flight:
+            blobs = [await upload.read(max_bytes + 1) for upload in uploads]
+            entries = await run_in_threadpool(
+                _decode_and_predict, model, lock, uploads, blobs, max_bytes, max_pixels, top_k)
+        if all("error" in e for e in entries):
+            first = entries[0]
+            return JSONResponse({"detail": f"{first['file']}: {first['error']}",
+                                 "predictions": entries}, status_code=first["status"])
+        return {"predictions": entries}
 
     return app
 
 
-def _check_upload(upload, data: bytes, max_bytes: int, http_error) -> np.ndarray:
-    name = upload.filename or "upload"
+def _decode_and_predict(model, lock, uploads, blobs, max_bytes, max_pixels, top_k) -> list:
+    """One entry per upload (worker thread): decoded here, predicted together."""
+    entries, images, where = [], [], []
+    for upload, data in zip(uploads, blobs, strict=True):
+        name = upload.filename or "upload"
+        try:
+            images.append(_check_upload(upload, data, max_bytes, max_pixels))
+            where.append(len(entries))
+            entries.append({"file": name})
+        except _UploadError as exc:
+            entries.append({"file": name, "error": exc.reason, "status": exc.status})
+    if images:
+        with lock:
+            results = predict_top_k(model, images, k=top_k)
+        for i, result in zip(where, results, strict=True):
+            entries[i].update(result)
+    return entries
+
+
+class _UploadError(Exception):
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+def _check_upload(upload, data: bytes, max_bytes: int, max_pixels) -> np.ndarray:
     if len(data) > max_bytes:
-        raise http_error(413, f"{name}: file over the {max_bytes} byte limit")
+        raise _UploadError(413, f"file over the {max_bytes} byte limit")
     kind = (upload.content_type or "").lower()
     if kind and not kind.startswith(_ACCEPTED):
-        raise http_error(415, f"{name}: content type {kind} is not an image")
+        raise _UploadError(415, f"content type {kind} is not an image")
     try:
-        return read_image(data)
+        return read_image(data, max_pixels=max_pixels)
     except ImageDecodeError as exc:
-        raise http_error(422, f"{name}: {exc.reason}") from None
+        raise _UploadError(422, exc.reason) from None
+
+
+class _Limits:
+    """ASGI middleware: body size counted on the bytes received, silent clients
+    timed out, and one log line per request.
+
+    Exceptions raised in ``receive`` are turned into a 400 by FastAPI's body
+    parsing, so the limit is remembered and the answer replaced on its way out.
+    """
+
+    def __init__(self, app, max_bytes: int, read_timeout: float):
+        self.app, self.max_bytes, self.read_timeout = app, max_bytes, read_timeout
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        start, state = time.perf_counter(), {"received": 0, "refused": None, "status": 0}
+        length = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.max_bytes:
+            state["refused"] = 413
+            await self._refuse(send, state)
+        else:
+            await self._serve(scope, receive, send, state)
+        log.info("%s %s %d %.1f ms", scope.get("method"), scope.get("path"), state["status"],
+                 1000 * (time.perf_counter() - start))
+
+    async def _serve(self, scope, receive, send, state):
+        async def limited_receive():
+            try:
+                message = await asyncio.wait_for(receive(), self.read_timeout)
+            except asyncio.TimeoutError:
+                state["refused"] = 408
+                raise _Refused from None
+            if message["type"] == "http.request":
+                state["received"] += len(message.get("body", b""))
+                if state["received"] > self.max_bytes:
+                    state["refused"] = 413
+                    raise _Refused
+            return message
+
+        async def checked_send(message):
+            if state["refused"] is not None:
+                if message["type"] == "http.response.start":
+                    await self._refuse(send, state)
+                return
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, checked_send)
+        except _Refused:
+            await self._refuse(send, state)
+
+    async def _refuse(self, send, state):
+        if state["status"]:  # already answered
+            return
+        status = state["refused"]
+        detail = (f"request body over the {self.max_bytes} byte limit" if status == 413
+                  else f"request not received within {self.read_timeout:g} s")
+        body = json.dumps({"detail": detail}).encode()
+        state["status"] = status
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode()),
+                                (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _Refused(Exception):
+    pass
 
 
 def _json_safe(value):

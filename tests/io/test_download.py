@@ -107,11 +107,35 @@ class FaultyHandler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(b"\x89PNG" + b"\0" * 50_000)
             self.close_connection = True
+        elif path == "/trickle.png":  # a byte every 0.2 s: each read within the timeout
+            body = _png(15)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                for i in range(len(body)):
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            except OSError:
+                pass  # the client gave up
+        elif path == "/huge-header.png":  # a tiny PNG declaring 40000 x 40000 pixels
+            self._send(_png_declaring(40000, 40000))
         elif path.startswith("/slow/"):  # one image per second: lets a test kill a run midway
             time.sleep(0.3)
             self._send(_png(100 + int(path.split("/")[-1].split(".")[0])))
         else:
             self._send(b"missing", "text/plain", 404)
+
+
+def _png_declaring(width, height):
+    import struct
+    import zlib
+
+    chunk = b"IHDR" + struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + chunk
+            + struct.pack(">I", zlib.crc32(chunk)))
 
 
 @pytest.fixture()
@@ -271,3 +295,50 @@ def test_torn_manifest_line_is_ignored(server, tmp_path):
     (tmp_path / "manifest.jsonl").write_text('{"url": "http://x/1.png", "sta')
     (record,) = _download([base + "/img/5.png"], tmp_path)
     assert record.status == "ok"
+
+
+def test_a_trickling_server_hits_the_deadline(server, tmp_path):
+    base, _ = server
+    start = time.perf_counter()
+    (record,) = _download([base + "/trickle.png"], tmp_path, deadline=1.5)
+    assert record.status == "failed" and "deadline" in record.error
+    assert time.perf_counter() - start < 4
+    _assert_clean(tmp_path)
+
+
+def test_pixel_budget_applies_to_downloads(server, tmp_path):
+    base, _ = server
+    (record,) = _download([base + "/huge-header.png"], tmp_path)
+    assert record.status == "failed" and "megapixels" in record.error
+
+
+def test_long_reserved_and_colliding_labels(server, tmp_path):
+    base, _ = server
+    labels = ["x" * 300, "猫" * 100, "manifest.jsonl", "a\0b", "a_b", "CON", "a/b"]
+    urls = [f"{base}/img/{i}.png" for i in range(6)] + [f"{base}/img/photo.jpg"]
+    pairs = list(zip(urls, labels, strict=True))
+    records = _download(pairs, tmp_path)
+    assert [r.status for r in records] == ["ok"] * len(labels), [r.error for r in records]
+    folders = [Path(r.path).parent for r in records]
+    assert len(set(folders)) == len(labels)  # no two labels share a folder
+    for folder in folders:
+        assert folder.parent == tmp_path and len(folder.name.encode()) <= 120
+    assert (tmp_path / "manifest.jsonl").is_file()
+    assert folders[4].name == "a_b"  # a label that needs no change keeps its name
+    assert not list(tmp_path.rglob("*.part"))
+
+
+def test_manifest_paths_are_relative_and_resume_from_another_folder(server, tmp_path,
+                                                                   monkeypatch):
+    base, hits = server
+    dest = tmp_path / "images"
+    monkeypatch.chdir(tmp_path)
+    first = _download([(base + "/img/1.png", "cat")], "images")
+    assert _manifest(dest)[0]["path"] == f"cat/{Path(first[0].path).name}"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    again = _download([(base + "/img/1.png", "cat")], dest)
+    assert again[0].status == "ok" and Path(again[0].path).exists()
+    assert hits["/img/1.png"] == 1  # not fetched a second time
+    assert len(_manifest(dest)) == 1  # nor logged twice

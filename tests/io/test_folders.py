@@ -100,3 +100,37 @@ def test_read_idx_rejects_bad_files(tmp_path):
     (tmp_path / "short").write_bytes(_idx(np.arange(10, dtype=np.uint8), 0x08)[:-3])
     with pytest.raises(ValueError, match="truncated"):
         read_idx(tmp_path / "short")
+
+
+def test_unreadable_subfolders_are_reported(tmp_path, monkeypatch):
+    import os
+
+    for label in ("cat", "dog"):
+        (tmp_path / label / "inner").mkdir(parents=True)
+        cv2.imwrite(str(tmp_path / label / "a.png"), np.zeros((8, 8), np.uint8))
+    locked = tmp_path / "dog" / "inner"
+    scandir = os.scandir
+
+    def refusing(path="."):  # what a folder without read permission does (even to root)
+        if os.fspath(path) == str(locked):
+            raise PermissionError(13, "Permission denied", str(locked))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    data = load_image_folder(tmp_path, on_error="skip")
+    assert (str(locked), "cannot list folder: Permission denied") in data.skipped
+    assert len(data.images) == 2
+    with pytest.raises(PermissionError, match="inner"):
+        load_image_folder(tmp_path)
+
+
+def test_a_fifo_in_a_class_folder_is_skipped_with_a_reason(tmp_path):
+    import os
+
+    for label in ("cat", "dog"):
+        (tmp_path / label).mkdir()
+        cv2.imwrite(str(tmp_path / label / "a.png"), np.zeros((8, 8), np.uint8))
+    os.mkfifo(tmp_path / "dog" / "pipe.jpg")
+    data = load_image_folder(tmp_path, on_error="skip")
+    assert len(data.images) == 2
+    assert any("pipe.jpg" in p and "not a regular file" in r for p, r in data.skipped)

@@ -170,3 +170,115 @@ def test_caltech_image_decodes(caltech_paths):
     for path in caltech_paths:
         image = read_image(path)
         assert image.ndim == 3 and image.shape[2] == 3 and min(image.shape[:2]) > 50
+
+
+# -- safety: pixel budget, EXIF orientation, JPEG ends, special files, float files -------------
+
+@pytest.mark.parametrize("ext", [".png", ".jpg", ".gif", ".bmp", ".webp", ".tif", ".ppm", ".pgm"])
+def test_header_sizes_match_pillow(ext, astronaut):
+    from imgrec_classic.io.header import image_size
+
+    image = astronaut[:90, :130]
+    if ext in (".gif",):
+        buf = io.BytesIO()
+        Image.fromarray(image).save(buf, format="GIF")
+        data = buf.getvalue()
+    else:
+        data = _encode(image if ext != ".pgm" else image[..., 0], ext)
+    assert image_size(data) == Image.open(io.BytesIO(data)).size == (130, 90)
+    assert image_size(b"not an image") is None
+
+
+def _png_declaring(width, height):
+    import struct
+    import zlib
+
+    chunk = b"IHDR" + struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    idat = b"IDAT" + zlib.compress(b"\0" * 64)
+    return (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + chunk
+            + struct.pack(">I", zlib.crc32(chunk)) + struct.pack(">I", len(idat) - 4) + idat
+            + struct.pack(">I", zlib.crc32(idat)))
+
+
+def test_pixel_budget_is_checked_before_decoding():
+    import tracemalloc
+
+    bomb = _png_declaring(32768, 32768)  # would take 1 GB (grey) to decode
+    tracemalloc.start()
+    with pytest.raises(ImageDecodeError, match=r"32768 x 32768 pixels .* exceed the budget"):
+        read_image(bomb)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 10 * 2**20
+    small = _encode(np.zeros((40, 50), np.uint8), ".png")
+    with pytest.raises(ImageDecodeError, match="budget of 0.001 megapixels"):
+        read_image(small, max_pixels=1000)
+    assert read_image(small, max_pixels=2000).shape == (40, 50, 3)
+    assert read_image(small, max_pixels=None).shape == (40, 50, 3)
+
+
+def _jpeg_with_orientation(image, orientation):
+    buf = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.fromarray(image).save(buf, format="JPEG", quality=95, exif=exif)
+    return buf.getvalue()
+
+
+def test_exif_orientation_is_applied_and_can_be_turned_off():
+    from PIL import ImageOps
+
+    image = np.zeros((40, 60, 3), np.uint8)
+    image[:10, :20] = (255, 0, 0)  # a red block in the top-left corner
+    for orientation in range(1, 9):
+        data = _jpeg_with_orientation(image, orientation)
+        expected = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(data))))
+        got = read_image(data)
+        assert got.shape == expected.shape
+        assert np.abs(got.astype(int) - expected).mean() < 2
+    sideways = _jpeg_with_orientation(image, 6)
+    assert read_image(sideways).shape == (60, 40, 3)  # upright: as a phone shows it
+    assert read_image(sideways, exif_orientation=False).shape == (40, 60, 3)
+
+
+def test_jpeg_with_trailing_bytes_decodes_and_cut_ones_do_not(astronaut):
+    data = _encode(astronaut, ".jpg")
+    trailing = read_image(data + b"\0\1\2\3" * 512)  # 2 KB after the end marker
+    np.testing.assert_array_equal(trailing, read_image(data))
+    with pytest.raises(ImageDecodeError, match="truncated JPEG"):
+        read_image(data[: len(data) // 2])
+
+
+def test_fifos_and_devices_are_refused_without_blocking(tmp_path):
+    import os
+    import threading
+
+    fifo = tmp_path / "x.jpg"
+    os.mkfifo(fifo)
+    outcome = []
+
+    def read():
+        try:
+            read_image(fifo)
+        except ImageDecodeError as exc:
+            outcome.append(exc.reason)
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    thread.join(5)
+    assert outcome and "not a regular file" in outcome[0]
+    zero = tmp_path / "zero.jpg"
+    zero.symlink_to("/dev/zero")
+    with pytest.raises(ImageDecodeError, match="not a regular file"):
+        read_image(zero)
+
+
+def test_float_files_scale_by_their_range_and_float_arrays_must_be_in_0_1(tmp_path):
+    ramp = np.linspace(0, 1000, 64 * 64, dtype=np.float32).reshape(64, 64)
+    path = tmp_path / "ramp.tif"
+    assert cv2.imwrite(str(path), ramp)
+    got = read_image(path, mode="gray")
+    assert got.min() == 0 and got.max() == 255  # not saturated to 255 everywhere
+    assert 120 <= got[32, 32] <= 135
+    with pytest.raises(ImageDecodeError, match=r"span \[0, 1000\].*\[0, 1\]"):
+        read_image(ramp)

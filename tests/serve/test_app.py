@@ -38,14 +38,39 @@ def test_predict_one_and_several(client, digit_png):
     r = client.post("/predict", files=_files(("three.png", digit_png, "image/png")))
     assert r.status_code == 200
     (p,) = r.json()["predictions"]
-    assert p["label"] == "three" and p["filename"] == "three.png"
+    assert p["label"] == "three" and p["file"] == "three.png"
+    assert set(p) == {"file", "label", "score_kind", "top"}  # as `imgrec predict --json`
     assert len(p["top"]) == 5 and p["top"][0]["label"] == "three"
     assert p["score_kind"] == "decision"
     assert sum(t["score"] for t in p["top"]) <= 1 + 1e-6
     flipped = cv2.imencode(".png", cv2.imdecode(np.frombuffer(digit_png, np.uint8), 0)[::-1])[1]
     r = client.post("/predict", files=_files(("a.png", digit_png, "image/png"),
                                              ("b.png", flipped.tobytes(), "image/png")))
-    assert [p["filename"] for p in r.json()["predictions"]] == ["a.png", "b.png"]
+    assert [p["file"] for p in r.json()["predictions"]] == ["a.png", "b.png"]
+
+
+def test_one_bad_file_does_not_fail_the_others(client, digit_png):
+    r = client.post("/predict", files=_files(("three.png", digit_png, "image/png"),
+                                             ("bad.png", b"oops", "image/png")))
+    assert r.status_code == 200
+    good, bad = r.json()["predictions"]
+    assert good["file"] == "three.png" and good["label"] == "three"
+    assert bad["file"] == "bad.png" and bad["status"] == 422 and "label" not in bad
+
+
+def test_a_header_declaring_too_many_pixels_is_refused_before_decoding(digit_model_path):
+    import struct
+    import zlib
+
+    model, metadata = load_model(digit_model_path)
+    # A tiny PNG whose header says 40000 x 40000 (1.6 gigapixels).
+    ihdr = struct.pack(">IIBBBBB", 40000, 40000, 8, 0, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    png = (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + chunk
+           + struct.pack(">I", zlib.crc32(chunk)))
+    with TestClient(create_app(model, metadata)) as c:
+        r = c.post("/predict", files=_files(("bomb.png", png, "image/png")))
+    assert r.status_code == 422 and "megapixels" in r.json()["detail"]
 
 
 @pytest.mark.parametrize("upload, status, fragment", [
@@ -70,8 +95,10 @@ def test_truncated_image(client, digit_png):
 
 
 def test_missing_field_too_many_files(client, digit_png):
-    assert client.post("/predict").status_code == 422
-    assert client.post("/predict", data={"x": "1"}).status_code == 422
+    for r in (client.post("/predict"), client.post("/predict", data={"x": "1"})):
+        assert r.status_code == 422 and "'files'" in r.json()["detail"]
+    r = client.post("/predict", files=[("file", ("three.png", digit_png, "image/png"))])
+    assert r.status_code == 200 and r.json()["predictions"][0]["label"] == "three"
     many = _files(*[(f"{i}.png", digit_png, "image/png") for i in range(5)])
     r = client.post("/predict", files=many)
     assert r.status_code == 413 and "at most 4" in r.json()["detail"]
