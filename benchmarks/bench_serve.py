@@ -157,6 +157,7 @@ def rss_mb(pid: int) -> float:
 
 def soak(url: str, pid: int, bodies: list[bytes], seconds: float, concurrency: int) -> dict:
     bad = bad_requests(bodies[0])
+    slow_body = bad.pop("slow body")  # held for the server's read timeout: its own thread
     names = list(bad)
     statuses = {"good": Counter(), "bad": Counter()}
     by_kind, health_ms = Counter(), []
@@ -178,12 +179,15 @@ def soak(url: str, pid: int, bodies: list[bytes], seconds: float, concurrency: i
                     by_kind[f"{name} {status}"] += 1
                 continue
             try:
-                status = session.post(url + "/predict", timeout=60, files={
-                    "files": ("x.jpg", bodies[i % len(bodies)], "image/jpeg")}).status_code
+                r = session.post(url + "/predict", timeout=60, files={
+                    "files": ("x.jpg", bodies[i % len(bodies)], "image/jpeg")})
+                status = r.status_code
             except requests.RequestException:
                 status = 0
             with lock:
                 statuses["good"][status] += 1
+            if status == 503:  # a polite client waits as it is told
+                time.sleep(float(r.headers.get("Retry-After", 1)))
 
     def health():
         session = requests.Session()
@@ -193,10 +197,20 @@ def soak(url: str, pid: int, bodies: list[bytes], seconds: float, concurrency: i
             health_ms.append(1000 * (time.perf_counter() - t))
             time.sleep(0.2)
 
+    def slowloris():
+        while time.perf_counter() < stop:
+            try:
+                status = slow_body(url, None)
+            except OSError:
+                status = 0
+            with lock:
+                statuses["bad"][status] += 1
+                by_kind[f"slow body {status}"] += 1
+
     rss_start = rss_mb(pid)
     start = time.perf_counter()
     threads = [threading.Thread(target=client, args=(k,)) for k in range(concurrency)]
-    threads.append(threading.Thread(target=health))
+    threads += [threading.Thread(target=health), threading.Thread(target=slowloris)]
     for t in threads:
         t.start()
     for t in threads:

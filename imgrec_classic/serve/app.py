@@ -26,7 +26,8 @@ log = logging.getLogger("imgrec_classic.serve")
 
 def create_app(model, metadata: dict | None = None, max_bytes: int = 10 * 2**20,
                max_files: int = 32, top_k: int = 5, max_pixels: int | None = MAX_PIXELS,
-               max_in_flight: int = 4, read_timeout: float = 30.0, token: str | None = None):
+               max_in_flight: int = 4, max_queue: int = 32, read_timeout: float = 30.0,
+               token: str | None = None):
     """Build the FastAPI application serving ``model``.
 
     Routes: ``POST /predict`` (multipart field ``files`` or ``file``, one image or
@@ -41,7 +42,8 @@ def create_app(model, metadata: dict | None = None, max_bytes: int = 10 * 2**20,
 
     Safety: the body limit is enforced on the bytes received (chunked or not);
     decoding and prediction run in worker threads, at most ``max_in_flight``
-    requests at once (others get 503 with ``Retry-After``); a client that sends
+    requests at once and at most ``max_queue`` waiting for their turn (others get
+    503 with ``Retry-After``: the queue is bounded); a client that sends
     nothing for ``read_timeout`` seconds gets 408. The server has no
     authentication unless ``token`` is set: keep it on 127.0.0.1 or behind your own
     proxy.
@@ -59,7 +61,9 @@ def create_app(model, metadata: dict | None = None, max_bytes: int = 10 * 2**20,
     max_pixels : int or None, default=MAX_PIXELS
         Pixel budget of each image, checked from its header before decoding.
     max_in_flight : int, default=4
-        Requests decoding or predicting at once; more get 503.
+        Requests decoding or predicting at once.
+    max_queue : int, default=32
+        Requests waiting for one of those slots; more get 503.
     read_timeout : float, default=30
         Seconds a client may stay silent while sending its request.
     token : str, default=None
@@ -81,7 +85,7 @@ def create_app(model, metadata: dict | None = None, max_bytes: int = 10 * 2**20,
     app.state.model, app.state.metadata = model, public
     # Estimators are not guaranteed thread-safe: one prediction at a time per process.
     lock = threading.Lock()
-    in_flight = asyncio.Semaphore(max_in_flight)
+    in_flight, queue = asyncio.Semaphore(max_in_flight), {"waiting": 0}
     page = resources.files(__package__).joinpath("page.html").read_text(encoding="utf-8")
     app.add_middleware(_Limits, max_bytes=max_bytes + 64 * 1024, read_timeout=read_timeout)
 
@@ -115,13 +119,20 @@ def create_app(model, metadata: dict | None = None, max_bytes: int = 10 * 2**20,
                                      "'files' (or 'file'), e.g. curl -F files=@cat.jpg")
         if len(uploads) > max_files:
             raise HTTPException(413, f"at most {max_files} images per request")
-        if in_flight.locked():
+        if in_flight.locked() and queue["waiting"] >= max_queue:
             return JSONResponse({"detail": "busy: too many requests in progress"},
                                 status_code=503, headers={"Retry-After": "1"})
-        async with in_flight:
+        queue["waiting"] += 1
+        try:
+            await in_flight.acquire()
+        finally:
+            queue["waiting"] -= 1
+        try:
             blobs = [await upload.read(max_bytes + 1) for upload in uploads]
             entries = await run_in_threadpool(
                 _decode_and_predict, model, lock, uploads, blobs, max_bytes, max_pixels, top_k)
+        finally:
+            in_flight.release()
         if all("error" in e for e in entries):
             first = entries[0]
             return JSONResponse({"detail": f"{first['file']}: {first['error']}",

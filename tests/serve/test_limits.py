@@ -113,7 +113,7 @@ def test_health_answers_while_a_slow_prediction_runs(serve, digit_png):
 
 
 def test_overload_answers_503_with_retry_after(serve, digit_png):
-    port = serve(SlowModel(1.5), max_in_flight=1)
+    port = serve(SlowModel(1.5), max_in_flight=1, max_queue=0)
     body, boundary = _multipart(digit_png)
     first = threading.Thread(target=_post, args=(port, body, boundary))
     first.start()
