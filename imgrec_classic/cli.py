@@ -233,6 +233,86 @@ def _predict(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _watch(args: argparse.Namespace) -> int:
+    import json
+    import time
+    from collections import deque
+
+    import numpy as np
+
+    from .io.video import VideoError, VideoFrames
+    from .predict import predict_with_scores, score_shares, top_k_entry
+
+    if args.smooth < 1 or args.top_k < 1:
+        raise ValueError("--smooth and --top-k must be at least 1")
+    model = _load_for_work(args)
+    frames = VideoFrames(args.source, rate=args.rate, realtime=not args.every_frame,
+                         stall_timeout=args.stall_timeout)
+    classes = np.asarray(model.classes_)
+    history, latencies, writer, ended = deque(maxlen=args.smooth), [], None, "end of source"
+    start = time.monotonic()
+    try:
+        for frame in frames:
+            began = time.perf_counter()
+            y_pred, scores, kind = predict_with_scores(model, [frame.image])
+            # Smoothing: the mean of the last N frames' shares (votes without scores).
+            history.append(score_shares(scores, kind)[0] if scores is not None
+                           else (classes == y_pred[0]).astype(float))
+            shares = np.mean(history, axis=0)
+            entry = top_k_entry(classes, classes[shares.argmax()], shares if scores is not None
+                                else None, kind, args.top_k)
+            latencies.append(1000 * (time.perf_counter() - began))
+            print(json.dumps({"frame": frame.index, "time": round(frame.timestamp, 3), **entry,
+                              "latency_ms": round(latencies[-1], 1)}), flush=True)
+            if args.output:
+                writer = _annotate(writer, args.output, frame.image, entry,
+                                   args.rate or frames.fps)
+            if args.max_frames and len(latencies) >= args.max_frames:
+                ended = "max frames"
+                break
+    except VideoError as exc:
+        ended = f"error: {exc}"
+    except KeyboardInterrupt:
+        ended = "interrupted"
+    finally:
+        if writer is not None:
+            writer.release()
+    elapsed = time.monotonic() - start
+    summary = {"frames_read": frames.frames_read, "frames_classified": len(latencies),
+               "frames_dropped": frames.frames_dropped,
+               "fps": round(len(latencies) / elapsed, 2) if elapsed > 0 else None,
+               "latency_p50_ms": round(float(np.percentile(latencies, 50)), 1) if latencies
+               else None,
+               "latency_p99_ms": round(float(np.percentile(latencies, 99)), 1) if latencies
+               else None, "ended": ended}
+    print(json.dumps({"summary": summary}), flush=True)
+    if not args.quiet:
+        print(f"{summary['frames_classified']} of {summary['frames_read']} frames classified "
+              f"({summary['frames_dropped']} dropped), {summary['fps']} frames/s, latency p50 "
+              f"{summary['latency_p50_ms']} ms, p99 {summary['latency_p99_ms']} ms; {ended}",
+              file=sys.stderr)
+    return 1 if ended.startswith("error") else 0
+
+
+def _annotate(writer, path: str, image, entry: dict, fps: float):
+    """Write ``image`` with its label and score drawn to the video at ``path``."""
+    import cv2
+
+    if writer is None:
+        fourcc = cv2.VideoWriter_fourcc(*("mp4v" if path.endswith(".mp4") else "MJPG"))
+        writer = cv2.VideoWriter(path, fourcc, fps, (image.shape[1], image.shape[0]))
+        if not writer.isOpened():
+            raise OSError(f"cannot write the video {path}")
+    bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    score = f" {entry['top'][0]['score']:.2f}" if entry["top"] else ""
+    text = f"{entry['label']}{score}"
+    for color, thickness in (((0, 0, 0), 4), ((255, 255, 255), 1)):  # outlined: readable anywhere
+        cv2.putText(bgr, text, (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.7, color, thickness,
+                    cv2.LINE_AA)
+    writer.write(bgr)
+    return writer
+
+
 def _split_for_compare(y, args):
     """Indices of the per-class split of ``imgrec compare``, checked before any work."""
     import numpy as np
@@ -456,6 +536,31 @@ def _build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--json", action="store_true", help="print the rows as JSON")
     compare.add_argument("--quiet", action="store_true", help="no progress bars")
     compare.set_defaults(func=_compare)
+
+    watch = commands.add_parser(
+        "watch", help="classify the frames of a video, a camera or a stream",
+        description="Classify frames of SOURCE (a video file, a camera index such as 0, or a "
+                    "stream URL OpenCV opens) with MODEL in real time: when the model is "
+                    "slower than the source, the newest frame is taken and the others "
+                    "dropped. Prints one JSON line per classified frame (frame, time, label, "
+                    "top scores, latency) and a closing {\"summary\": ...} line.")
+    _model_arguments(watch)
+    watch.add_argument("source", metavar="SOURCE", help="video file, camera index or stream URL")
+    watch.add_argument("--rate", type=float, default=None,
+                       help="classify at most this many frames per second of the source")
+    watch.add_argument("--smooth", type=int, default=1,
+                       help="average the scores of the last N frames (1: no smoothing)")
+    watch.add_argument("--top-k", type=int, default=3, help="classes to show per frame")
+    watch.add_argument("--output", metavar="VIDEO",
+                       help="write the classified frames, label and score drawn (.mp4 or .avi)")
+    watch.add_argument("--every-frame", action="store_true",
+                       help="a file: classify every frame, as fast as the model goes, instead "
+                       "of playing it at its own rate")
+    watch.add_argument("--max-frames", type=int, default=None, help="stop after N frames")
+    watch.add_argument("--stall-timeout", type=float, default=10.0,
+                       help="seconds without a frame before a live source counts as stalled")
+    _work_arguments(watch)
+    watch.set_defaults(func=_watch, json=True)
 
     serve = commands.add_parser(
         "serve", help="serve a saved model over HTTP, with a web page",

@@ -8,7 +8,8 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC, NuSVC
 
-__all__ = ["ovr_decision_from_ovo", "predict_with_scores", "predict_top_k"]
+__all__ = ["ovr_decision_from_ovo", "predict_top_k", "predict_with_scores", "score_shares",
+           "top_k_entry"]
 
 
 def predict_with_scores(model, X):
@@ -105,16 +106,24 @@ def predict_top_k(model, X, k: int = 5) -> list[dict]:
     ('c', ['c', 'b'])
     """
     y_pred, scores, kind = predict_with_scores(model, X)
-    classes = np.asarray(model.classes_)
-    results = []
-    for i, label in enumerate(y_pred):
-        top = []
-        if scores is not None:
-            row = scores[i]
-            if kind == "decision":
-                row = np.exp(row - row.max())
-                row /= row.sum()
-            order = np.argsort(-row, kind="stable")[:k]
-            top = [{"label": str(classes[j]), "score": float(row[j])} for j in order]
-        results.append({"label": str(label), "score_kind": kind, "top": top})
-    return results
+    shares = None if scores is None else score_shares(scores, kind)
+    return [top_k_entry(model.classes_, label, None if shares is None else shares[i], kind, k)
+            for i, label in enumerate(y_pred)]
+
+
+def score_shares(scores: np.ndarray, kind: str | None) -> np.ndarray:
+    """Scores as shares summing to one per row: decision values through a softmax
+    (for display, not calibrated), probabilities as they are."""
+    if kind != "decision":
+        return np.asarray(scores, float)
+    shares = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return shares / shares.sum(axis=1, keepdims=True)
+
+
+def top_k_entry(classes, label, shares: np.ndarray | None, kind: str | None, k: int) -> dict:
+    """One image's ``{"label", "score_kind", "top"}`` from its row of shares."""
+    top = []
+    if shares is not None:
+        order = np.argsort(-shares, kind="stable")[:k]
+        top = [{"label": str(classes[j]), "score": float(shares[j])} for j in order]
+    return {"label": str(label), "score_kind": kind, "top": top}
