@@ -384,7 +384,8 @@ def _serve(args: argparse.Namespace) -> int:
     from .serve import run
 
     run(args.model, host=args.host, port=args.port, max_mb=args.max_mb,
-        allow_pickle=args.trust, token=args.token, quiet=args.quiet)
+        allow_pickle=args.trust, token=args.token, quiet=args.quiet,
+        feedback_dir=args.feedback_dir)
     return 0
 
 
@@ -565,7 +566,8 @@ def _build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve", help="serve a saved model over HTTP, with a web page",
         description="Start an HTTP server (FastAPI + uvicorn, the [serve] extra): POST /predict, "
-                    "GET /health, GET /model, and a web page at /.")
+                    "GET /health, GET /model, GET /metrics (Prometheus), POST /feedback (with "
+                    "--feedback-dir) and a web page at /.")
     _model_arguments(serve)
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (127.0.0.1: this machine only; the server has "
@@ -576,6 +578,10 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="require 'Authorization: Bearer TOKEN' on /predict and /model "
                        "(for a server reachable by others; also put it behind HTTPS)")
     serve.add_argument("--quiet", action="store_true", help="no log line per request")
+    serve.add_argument("--feedback-dir", metavar="DIR", default=None,
+                       help="accept POST /feedback (an image, or the id of a prediction, and "
+                       "its right label) and store the images as DIR/<label>/<sha256>.<ext>, "
+                       "a folder `imgrec update` learns from")
     serve.set_defaults(func=_serve)
     return parser
 

@@ -27,6 +27,7 @@ from requests.adapters import HTTPAdapter
 from tqdm.auto import tqdm
 from urllib3.util.retry import Retry
 
+from .header import image_extension
 from .images import MAX_PIXELS, ImageDecodeError, read_image
 
 __all__ = ["DownloadRecord", "download_images", "read_url_list", "safe_label"]
@@ -39,9 +40,6 @@ _MAX_LABEL_BYTES = 100  # well under every file system's 255-byte name limit
 # Names Windows reserves for devices: not usable as folder names there.
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)),
              *(f"LPT{i}" for i in range(10))}
-# Magic numbers of the formats OpenCV decodes, to name files by what they really are.
-_SIGNATURES = [(b"\xff\xd8\xff", ".jpg"), (b"\x89PNG\r\n\x1a\n", ".png"), (b"GIF8", ".gif"),
-               (b"BM", ".bmp"), (b"II*\x00", ".tif"), (b"MM\x00*", ".tif")]
 
 
 @dataclass
@@ -290,7 +288,7 @@ class _Fetcher:
         except BaseException:
             temp.unlink(missing_ok=True)
             raise
-        return _Fetched(url, label, temp, digest.hexdigest(), size, _extension(head))
+        return _Fetched(url, label, temp, digest.hexdigest(), size, image_extension(head))
 
 
     def _body(self, response, until) -> Iterator[bytes]:
@@ -377,12 +375,6 @@ def _read_manifest(path: Path, dest: Path) -> tuple[dict[str, DownloadRecord], d
 def _remove_partials(dest: Path) -> None:
     for partial in dest.glob(f"*{_PARTIAL_SUFFIX}"):
         partial.unlink(missing_ok=True)
-
-
-def _extension(head: bytes) -> str:
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return ".webp"
-    return next((ext for magic, ext in _SIGNATURES if head.startswith(magic)), ".img")
 
 
 def safe_label(label: str, reserved: Iterable[str] = ()) -> str:

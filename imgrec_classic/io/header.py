@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 
-__all__ = ["image_size"]
+__all__ = ["image_extension", "image_size"]
 
 # JPEG start-of-frame markers (baseline, progressive, lossless...): not DHT, JPG, DAC.
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
@@ -47,6 +47,23 @@ def image_size(data: bytes) -> tuple[int, int] | None:
         if size is not None:
             return size
     return None
+
+
+_SIGNATURES = [(b"\xff\xd8\xff", ".jpg"), (b"\x89PNG\r\n\x1a\n", ".png"), (b"GIF8", ".gif"),
+               (b"BM", ".bmp"), (b"II*\x00", ".tif"), (b"MM\x00*", ".tif")]
+
+
+def image_extension(data: bytes) -> str:
+    """The file extension of the format the bytes' signature says (``.img`` if none).
+
+    Examples
+    --------
+    >>> image_extension(b"\x89PNG\r\n\x1a\n..."), image_extension(b"hello")
+    ('.png', '.img')
+    """
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return ".webp"
+    return next((ext for magic, ext in _SIGNATURES if data.startswith(magic)), ".img")
 
 
 def _png(data):

@@ -18,12 +18,14 @@ create_app.__doc__ = "Build the FastAPI app; see :func:`imgrec_classic.serve.app
 
 def run(model_path: str | os.PathLike, host: str = "127.0.0.1", port: int = 8000,
         max_mb: float = 10.0, allow_pickle: bool = False, token: str | None = None,
-        max_connections: int = 64, read_timeout: float = 20.0, quiet: bool = False) -> None:
+        max_connections: int = 64, read_timeout: float = 20.0, quiet: bool = False,
+        feedback_dir: str | os.PathLike | None = None) -> None:
     """Load a model file and serve it with uvicorn (one worker process).
 
     ``allow_pickle`` is :func:`~imgrec_classic.persistence.load_model`'s: True only
-    for a pickle model file from someone you trust. ``token``, ``read_timeout``: see
-    :func:`~imgrec_classic.serve.app.create_app`. Beyond ``max_connections`` open
+    for a pickle model file from someone you trust. ``token``, ``read_timeout``,
+    ``feedback_dir``: see :func:`~imgrec_classic.serve.app.create_app` (feedback
+    entries record the model file's SHA-256). Beyond ``max_connections`` open
     connections uvicorn answers 503. One log line per request on stderr unless
     ``quiet``.
 
@@ -33,6 +35,7 @@ def run(model_path: str | os.PathLike, host: str = "127.0.0.1", port: int = 8000
         When ``host:port`` cannot be listened on (in use, not an address of this
         machine), before the model is loaded.
     """
+    import hashlib
     import logging
     import socket
 
@@ -46,8 +49,10 @@ def run(model_path: str | os.PathLike, host: str = "127.0.0.1", port: int = 8000
     except OSError as exc:
         raise OSError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from None
     model, metadata = load_model(model_path, allow_pickle=allow_pickle)
+    with open(model_path, "rb") as f:
+        model_id = hashlib.file_digest(f, "sha256").hexdigest()
     app = create_app(model, metadata, max_bytes=int(max_mb * 2**20), token=token,
-                     read_timeout=read_timeout)
+                     read_timeout=read_timeout, feedback_dir=feedback_dir, model_id=model_id)
     if not quiet:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))

@@ -13,26 +13,36 @@ from typing import Annotated
 import numpy as np
 
 from .._compat import optional_import
+from ..io.header import image_extension
 from ..io.images import MAX_PIXELS, ImageDecodeError, read_image
 from ..predict import predict_top_k
+from .feedback import FeedbackStore
+from .metrics import ServiceMetrics
 
 __all__ = ["create_app"]
 
 _ACCEPTED = ("image/", "application/octet-stream")
 # Metadata keys that name places on the server's disk: not shown by GET /model.
 _LOCAL_KEYS = {"data_dir", "path", "model_path", "cache"}
+_ROUTES = {"/", "/predict", "/health", "/model", "/metrics", "/feedback"}
 log = logging.getLogger("imgrec_classic.serve")
 
 
 def create_app(model, metadata: dict | None = None, max_bytes: int = 10 * 2**20,
                max_files: int = 32, top_k: int = 5, max_pixels: int | None = MAX_PIXELS,
                max_in_flight: int = 4, max_queue: int = 32, read_timeout: float = 30.0,
-               token: str | None = None):
+               token: str | None = None, feedback_dir=None, model_id: str | None = None):
     """Build the FastAPI application serving ``model``.
 
     Routes: ``POST /predict`` (multipart field ``files`` or ``file``, one image or
     several), ``GET /health``, ``GET /model`` (the model's metadata, without
-    paths of the server's disk) and ``GET /`` (a web page to try it).
+    paths of the server's disk), ``GET /metrics`` (Prometheus text: requests by
+    path and status, latency histogram, predictions by label, mean top score of
+    the last 200 predictions), ``GET /`` (a web page to try it) and, with
+    ``feedback_dir``, ``POST /feedback``: multipart ``file`` and ``label``, or
+    ``id`` (of an earlier prediction: each ``/predict`` entry then has one) and
+    ``label``; the image goes to ``feedback_dir/<label>/<sha256>.<ext>`` (see
+    :class:`~imgrec_classic.serve.feedback.FeedbackStore`).
 
     Every answer of ``/predict`` has one entry per file, in order:
     ``{"file": name, "label", "score_kind", "top": [{"label", "score"}...]}``, or
@@ -67,8 +77,13 @@ def create_app(model, metadata: dict | None = None, max_bytes: int = 10 * 2**20,
     read_timeout : float, default=30
         Seconds a client may stay silent while sending its request.
     token : str, default=None
-        When set, ``/predict`` and ``/model`` need the header
-        ``Authorization: Bearer <token>`` (401 otherwise).
+        When set, ``/predict``, ``/feedback``, ``/model`` and ``/metrics`` need the
+        header ``Authorization: Bearer <token>`` (401 otherwise).
+    feedback_dir : path, default=None
+        Where ``POST /feedback`` stores labelled images; None: no such route.
+    model_id : str, default=None
+        Recorded with each feedback entry (``imgrec serve`` passes the model
+        file's SHA-256).
 
     Returns
     -------
@@ -87,7 +102,12 @@ def create_app(model, metadata: dict | None = None, max_bytes: int = 10 * 2**20,
     lock = threading.Lock()
     in_flight, queue = asyncio.Semaphore(max_in_flight), {"waiting": 0}
     page = resources.files(__package__).joinpath("page.html").read_text(encoding="utf-8")
-    app.add_middleware(_Limits, max_bytes=max_bytes + 64 * 1024, read_timeout=read_timeout)
+    metrics = ServiceMetrics()
+    store = None if feedback_dir is None else FeedbackStore(feedback_dir, model_id)
+    app.state.metrics, app.state.feedback = metrics, store
+    app.add_middleware(_Limits, max_bytes=max_bytes + 64 * 1024, read_timeout=read_timeout,
+                       on_answer=lambda path, status, seconds: metrics.answered(
+                           path if path in _ROUTES else "other", status, seconds))
 
     def check_token(request: Request) -> None:
         given = request.headers.get("authorization", "")
@@ -97,7 +117,16 @@ def create_app(model, metadata: dict | None = None, max_bytes: int = 10 * 2**20,
 
     @app.get("/health")
     def health() -> dict:
-        return {"status": "ok", "classes": len(getattr(model, "classes_", ()))}
+        return {"status": "ok", "classes": len(getattr(model, "classes_", ())),
+                "feedback": store is not None}
+
+    @app.get("/metrics")
+    def metrics_text(request: Request):
+        from fastapi.responses import Response
+
+        check_token(request)
+        content, kind = metrics.exposition()
+        return Response(content, media_type=kind)
 
     @app.get("/model")
     def model_info(request: Request) -> dict:
@@ -133,11 +162,46 @@ def create_app(model, metadata: dict | None = None, max_bytes: int = 10 * 2**20,
                 _decode_and_predict, model, lock, uploads, blobs, max_bytes, max_pixels, top_k)
         finally:
             in_flight.release()
+        for entry, data in zip(entries, blobs, strict=True):
+            if "error" in entry:
+                continue
+            metrics.predicted(entry["label"], entry["top"][0]["score"] if entry["top"] else None)
+            if store is not None:  # feedback may name this prediction by its id
+                entry["id"] = store.remember(data, image_extension(data), entry["label"])
         if all("error" in e for e in entries):
             first = entries[0]
             return JSONResponse({"detail": f"{first['file']}: {first['error']}",
                                  "predictions": entries}, status_code=first["status"])
         return {"predictions": entries}
+
+    if store is not None:
+        from fastapi import Form
+
+        @app.post("/feedback")
+        async def feedback(request: Request, label: Annotated[str, Form()],
+                           file: Annotated[UploadFile | None, File()] = None,
+                           id: Annotated[str | None, Form()] = None):  # noqa: A002
+            check_token(request)
+            try:
+                label = store.check_label(label)
+            except ValueError as exc:
+                raise HTTPException(422, str(exc)) from None
+            if id is not None:
+                try:
+                    data, ext, predicted = store.recall(id)
+                except KeyError:
+                    raise HTTPException(404, f"no recent prediction with id {id!r}") from None
+            elif file is not None:
+                data, predicted = await file.read(max_bytes + 1), None
+                try:
+                    await run_in_threadpool(_check_upload, file, data, max_bytes, max_pixels)
+                except _UploadError as exc:
+                    raise HTTPException(exc.status, exc.reason) from None
+                ext = image_extension(data)
+            else:
+                raise HTTPException(422, "send the image as multipart 'file', or the 'id' of "
+                                         "an earlier prediction, with its 'label'")
+            return await run_in_threadpool(store.add, data, label, ext, predicted)
 
     return app
 
@@ -187,8 +251,9 @@ class _Limits:
     parsing, so the limit is remembered and the answer replaced on its way out.
     """
 
-    def __init__(self, app, max_bytes: int, read_timeout: float):
+    def __init__(self, app, max_bytes: int, read_timeout: float, on_answer=None):
         self.app, self.max_bytes, self.read_timeout = app, max_bytes, read_timeout
+        self.on_answer = on_answer
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -200,8 +265,11 @@ class _Limits:
             await self._refuse(send, state)
         else:
             await self._serve(scope, receive, send, state)
+        seconds = time.perf_counter() - start
         log.info("%s %s %d %.1f ms", scope.get("method"), scope.get("path"), state["status"],
-                 1000 * (time.perf_counter() - start))
+                 1000 * seconds)
+        if self.on_answer is not None:
+            self.on_answer(scope.get("path", ""), state["status"], seconds)
 
     async def _serve(self, scope, receive, send, state):
         async def limited_receive():

@@ -26,7 +26,7 @@ def _files(*items):
 
 
 def test_health_model_and_page(client):
-    assert client.get("/health").json() == {"status": "ok", "classes": 10}
+    assert client.get("/health").json() == {"status": "ok", "classes": 10, "feedback": False}
     meta = client.get("/model").json()
     assert meta["preset"] == "hog-svm" and sorted(meta["classes"]) == meta["classes"]
     assert "three" in meta["classes"] and len(meta["classes"]) == 10
