@@ -240,8 +240,8 @@ def _watch(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from .io.video import VideoError, VideoFrames
     from .predict import predict_with_scores, score_shares, top_k_entry
+    from .video import VideoError, VideoFrames
 
     if args.smooth < 1 or args.top_k < 1:
         raise ValueError("--smooth and --top-k must be at least 1")

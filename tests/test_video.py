@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from imgrec_classic.io.video import VideoError, VideoFrames
+from imgrec_classic.video import VideoError, VideoFrames
 
 
 def _write_video(path, n=30, fps=30, size=(64, 48)):
