@@ -7,6 +7,7 @@ Every sub-command is a function of parsed arguments returning an exit code, and
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -117,6 +118,10 @@ def _train(args: argparse.Namespace) -> int:
 
     params = dict(parse_param(p) for p in args.param)
     model = preset(args.preset, n_jobs=args.n_jobs, verbose=not args.quiet, **params)
+    if args.cache:
+        from .pipelines import configure
+
+        configure(model, cache=args.cache)
     _check_output(args.output)
     data, labels = _load_folder(args.data_dir, verbose=not args.quiet)
     if len(data.target_names) < 2:
@@ -124,7 +129,7 @@ def _train(args: argparse.Namespace) -> int:
                          f"({', '.join(data.target_names) or 'none'}); a classifier needs two "
                          "or more, one sub-folder of images per class")
     images, y = data.images, np.asarray(labels)
-    metrics = None
+    metrics, test_images, y_test = None, [], []
     if args.test_size > 0:
         from sklearn.model_selection import train_test_split
 
@@ -138,12 +143,61 @@ def _train(args: argparse.Namespace) -> int:
         report = evaluate(model, test_images, y_test)
         metrics = report.to_dict()
         print(f"held-out {len(test_images)} images: {report}")
+    from .update import data_manifest
+
+    # The data manifest (files and their hashes): `imgrec update` retrains from it.
     path = save_model(model, args.output, preset=args.preset,
                       params={k: repr(v) for k, v in params.items()},
                       target_names=data.target_names, data_dir=str(args.data_dir),
-                      n_train=len(images), fit_seconds=round(fit_seconds, 1), metrics=metrics)
+                      n_train=len(images), fit_seconds=round(fit_seconds, 1), metrics=metrics,
+                      training_data=data_manifest(images, y),
+                      held_out=data_manifest(test_images, y_test),
+                      cache=None if args.cache is None else os.path.abspath(args.cache))
     print(f"saved {path} (fit {fit_seconds:.1f} s)")
     return 0
+
+
+def _update(args: argparse.Namespace) -> int:
+    from sklearn.pipeline import Pipeline
+
+    from .persistence import save_model
+    from .pipelines import configure
+    from .update import file_sha256, update_model
+
+    _check_output(args.output)
+    model, metadata = _load_model_only(args)
+    data, labels = _load_folder(args.new_data, verbose=not args.quiet)
+    if isinstance(model, Pipeline):
+        configure(model, n_jobs=args.n_jobs, verbose=not args.quiet)
+    start = time.perf_counter()
+    result = update_model(model, metadata, data.images, labels,
+                          refit_encoder=args.refit_encoder, test_size=args.test_size,
+                          random_state=args.seed, cache=args.cache,
+                          parent=file_sha256(args.model), verbose=not args.quiet)
+    seconds = time.perf_counter() - start
+    old, new = result.old_report, result.new_report
+    print(f"updated on {result.metadata['n_train']} images in {seconds:.1f} s "
+          f"({'encoder refitted' if args.refit_encoder else 'encoder kept'})")
+    if new is not None:
+        print(f"held-out images: {len(result.held_out)}\n\n| metric | old | new |\n|---|---:|---:|")
+        for name in ("accuracy", "mean_class_accuracy", "f1"):
+            print(f"| {name.replace('_', ' ')} | {getattr(old, name):.4f} | "
+                  f"{getattr(new, name):.4f} |")
+    if args.promote_if_better and new is not None and \
+            new.mean_class_accuracy < old.mean_class_accuracy:
+        print(f"not written: mean per-class accuracy fell ({old.mean_class_accuracy:.4f} -> "
+              f"{new.mean_class_accuracy:.4f})", file=sys.stderr)
+        return 4
+    path = save_model(result.model, args.output,
+                      **{**result.metadata, "fit_seconds": round(seconds, 1)})
+    print(f"saved {path}")
+    return 0
+
+
+def _load_model_only(args: argparse.Namespace):
+    from .persistence import load_model
+
+    return load_model(args.model, allow_pickle=args.trust)
 
 
 def _check_output(path: str) -> None:
@@ -424,6 +478,7 @@ def _build_parser() -> argparse.ArgumentParser:
                "       read, a port in use); for predict: some images could not be read\n"
                "  2    wrong usage (unknown option, bad value)\n"
                "  3    download: some URLs failed (the manifest says why)\n"
+               "  4    update --promote-if-better: the new model is not better, not written\n"
                "  130  interrupted (Ctrl+C)")
     parser.add_argument("--version", action="version", version=f"imgrec-classic {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -486,6 +541,9 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--test-size", type=float, default=0.2,
                        help="fraction held out for evaluation (0: train on everything)")
     train.add_argument("--seed", type=int, default=0, help="random seed of the split")
+    train.add_argument("--cache", metavar="DIR", default=None,
+                       help="keep every image's extracted features in DIR (keyed by content), "
+                       "so that `imgrec update` extracts only new images")
     train.add_argument("--n-jobs", type=int, default=None, help="parallel workers (-1: all)")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     train.set_defaults(func=_train)
@@ -537,6 +595,31 @@ def _build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--json", action="store_true", help="print the rows as JSON")
     compare.add_argument("--quiet", action="store_true", help="no progress bars")
     compare.set_defaults(func=_compare)
+
+    update = commands.add_parser(
+        "update", help="retrain a saved model with new labelled images",
+        description="Retrain MODEL on the images it was trained on (recorded in it by "
+                    "`imgrec train`) plus NEW_DATA (one sub-folder per class, new classes "
+                    "welcome), keeping its fitted vocabulary or mixture unless "
+                    "--refit-encoder; evaluate the old and the new model on the same "
+                    "held-out images (the model's and a share of the new ones) and print both; "
+                    "write NEW_MODEL with its lineage (parent hash, data manifest). Exit code 4 "
+                    "when --promote-if-better withholds a model that is not better.")
+    _model_arguments(update)
+    update.add_argument("new_data", metavar="NEW_DATA", help="one sub-folder of images per class")
+    update.add_argument("-o", "--output", required=True, metavar="NEW_MODEL",
+                        help="the new model file")
+    update.add_argument("--refit-encoder", action="store_true",
+                        help="learn the vocabulary / mixture again from all the images")
+    update.add_argument("--promote-if-better", action="store_true",
+                        help="write NEW_MODEL only if mean per-class accuracy does not drop")
+    update.add_argument("--test-size", type=float, default=0.2,
+                        help="share of the new images held out for the comparison")
+    update.add_argument("--seed", type=int, default=0, help="random seed of that split")
+    update.add_argument("--cache", metavar="DIR", default=None,
+                        help="descriptor cache (default: the one the model was trained with)")
+    _work_arguments(update)
+    update.set_defaults(func=_update, json=False)
 
     watch = commands.add_parser(
         "watch", help="classify the frames of a video, a camera or a stream",

@@ -248,9 +248,9 @@ def preset(name: str, **params) -> Pipeline:
         raise ValueError(_unknown_param_message(name, params, pipeline, exc)) from None
 
 
-def configure(pipeline: Pipeline, n_jobs: int | None = None,
-              verbose: bool | None = None) -> Pipeline:
-    """Set the parallel workers and progress bars of a preset's pipeline, in place.
+def configure(pipeline: Pipeline, n_jobs: int | None = None, verbose: bool | None = None,
+              cache=None) -> Pipeline:
+    """Set the workers, progress bars and descriptor cache of a preset's pipeline, in place.
 
     Works on a fitted one too (a loaded model): neither changes what it computes.
 
@@ -263,6 +263,9 @@ def configure(pipeline: Pipeline, n_jobs: int | None = None,
     verbose : bool or None, default=None
         Progress bars of every pass, the vocabulary and mixture fits included;
         None leaves them.
+    cache : path or None, default=None
+        Descriptor cache folder of every extractor that has one (see
+        :class:`~imgrec_classic.features.cache.DescriptorCache`); None leaves them.
 
     Returns
     -------
@@ -284,6 +287,9 @@ def configure(pipeline: Pipeline, n_jobs: int | None = None,
             for _, _, encoder in step.branches:  # their fits (k-means, EM) report too
                 if encoder is not None and "verbose" in encoder.get_params(deep=False):
                     encoder.set_params(verbose=verbose)
+        for _, extractor, _ in getattr(step, "branches", ()) if cache is not None else ():
+            if "cache" in extractor.get_params(deep=False):
+                extractor.set_params(cache=str(cache))
     return pipeline
 
 
