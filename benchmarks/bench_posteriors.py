@@ -5,7 +5,7 @@ Caltech-101 images; the descriptors of 20 others, at 256x256, are then given to
 
 * scikit-learn: ``GaussianMixture.predict_proba`` (float64), the reference;
 * numpy float32: the product ``[x, x^2] . [mu / s2; -1 / (2 s2)]`` and a softmax with
-  numpy's ``exp`` (this library's code until session 6);
+  numpy's ``exp`` (an earlier version of this library's code);
 * imgrec: :func:`imgrec_classic.encoding.gmm.gmm_log_posteriors` (``[1, x, x^2]`` in
   one product, OpenCV's ``exp`` after a clamp).
 
@@ -32,7 +32,7 @@ from imgrec_classic.encoding.vocabulary import descriptor_values
 
 
 def numpy_posteriors(x, weights, means, variances):
-    """The session-5 code: float32 product of [x, x^2], softmax with numpy's exp."""
+    """A float32 product of [x, x^2], softmax with numpy's exp (the numpy reference)."""
     precisions = (1 / variances).astype(np.float32)
     means = means.astype(np.float32)
     log_norm = (np.log(weights) - 0.5 * (np.log(variances).sum(1) + (means ** 2 * precisions)
