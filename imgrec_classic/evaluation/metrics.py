@@ -33,7 +33,8 @@ class Report:
     labels : list of str
         Class names.
     top_k_accuracy : dict
-        ``{k: accuracy}`` for k in (3, 5) where the model gives scores, else empty.
+        ``{k: accuracy}`` for each k of (2, 3, 5) below the number of classes, when
+        the model gives scores; empty otherwise (``to_dict`` then writes None).
     n_samples : int
     predict_seconds : float or None
         Wall time of the predictions (when :func:`evaluate` made them).
@@ -92,7 +93,7 @@ class Report:
         present = s > 0  # macro averages over the classes that occur in y_true
         top_k = {}
         if scores is not None and len(classes) > 2:
-            for k in (3, 5):
+            for k in (2, 3, 5):
                 if k < len(classes):
                     top_k[k] = float(metrics.top_k_accuracy_score(
                         y_true, np.asarray(scores), k=k, labels=classes))
@@ -112,7 +113,7 @@ class Report:
         """Plain Python types only (JSON-serialisable)."""
         return {"accuracy": self.accuracy, "mean_class_accuracy": self.mean_class_accuracy,
                 "precision": self.precision, "recall": self.recall, "f1": self.f1,
-                "top_k_accuracy": {str(k): v for k, v in self.top_k_accuracy.items()},
+                "top_k_accuracy": {str(k): v for k, v in self.top_k_accuracy.items()} or None,
                 "n_samples": self.n_samples, "predict_seconds": self.predict_seconds,
                 "labels": list(self.labels), "per_class": self.per_class,
                 "confusion_matrix": self.confusion_matrix.tolist()}

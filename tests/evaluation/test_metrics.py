@@ -74,11 +74,13 @@ def test_pipeline_features_are_computed_once(digits):
     report = evaluate(model, X_test, y_test)
     assert calls == [len(X_test)]
     assert 3 in report.top_k_accuracy
+    assert report.top_k_accuracy[2] <= report.top_k_accuracy[3]
 
 
 def test_binary_and_missing_classes():
     report = Report.from_predictions([0, 0, 1, 1], [0, 1, 1, 1])
     assert report.top_k_accuracy == {} and report.accuracy == 0.75
+    assert report.to_dict()["top_k_accuracy"] is None  # not an empty {} that says nothing
     # a class predicted but never true does not dilute the macro recall
     report = Report.from_predictions([0, 0, 1], [0, 2, 1])
     assert report.recall == pytest.approx((0.5 + 1) / 2)
