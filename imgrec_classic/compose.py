@@ -227,7 +227,7 @@ class ImageEncoder(TransformerMixin, BaseEstimator):
         task = _SampleTask(extractors, caches, plans, rank, union)
         for index, result in zip(union, map_batches(
                 task, [images[i] for i in union], n_jobs=self.n_jobs, verbose=self.verbose,
-                desc="ImageEncoder: images sampled for the encoders",
+                desc=f"extracting {len(union):,} images sampled for the encoders",
                 batch_size=self.batch_size), strict=True):
             for name, reduced in result.items():
                 parts[name][rank[name][index]] = reduced
@@ -260,8 +260,10 @@ class ImageEncoder(TransformerMixin, BaseEstimator):
         task = _EncodeTask(active, self.widths_, self.weights_,
                            _caches(e for _, e, _ in active))
         out = np.empty((len(images), self.n_features_out_), np.float32)
+        branches = ", ".join(name for name, _, _ in active)
         rows = map_batches(task, images, n_jobs=self.n_jobs, verbose=self.verbose,
-                           desc="ImageEncoder: encoding", batch_size=self.batch_size)
+                           desc=f"extracting and encoding {len(images):,} images ({branches})",
+                           batch_size=self.batch_size)
         for i, row in enumerate(rows):  # rows land in place: no list of them beside out
             out[i] = row
         return out
