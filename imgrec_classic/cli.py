@@ -291,46 +291,63 @@ def _watch(args: argparse.Namespace) -> int:
     import json
     import time
     from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
 
     import numpy as np
 
     from .predict import predict_with_scores, score_shares, top_k_entry
     from .video import VideoError, VideoFrames
 
-    if args.smooth < 1 or args.top_k < 1:
-        raise ValueError("--smooth and --top-k must be at least 1")
+    if args.smooth < 1 or args.top_k < 1 or args.workers < 1:
+        raise ValueError("--smooth, --top-k and --workers must be at least 1")
     model = _load_for_work(args)
     frames = VideoFrames(args.source, rate=args.rate, realtime=not args.every_frame,
                          stall_timeout=args.stall_timeout)
     classes = np.asarray(model.classes_)
     history, latencies, writer, ended = deque(maxlen=args.smooth), [], None, "end of source"
+
+    def classify(frame):
+        began = time.perf_counter()
+        return frame, *predict_with_scores(model, [frame.image]), time.perf_counter() - began
+
+    def emit(result):
+        nonlocal writer
+        frame, y_pred, scores, kind, seconds = result
+        # Smoothing: the mean of the last N frames' shares (votes without scores).
+        history.append(score_shares(scores, kind)[0] if scores is not None
+                       else (classes == y_pred[0]).astype(float))
+        shares = np.mean(history, axis=0)
+        entry = top_k_entry(classes, classes[shares.argmax()],
+                            shares if scores is not None else None, kind, args.top_k)
+        latencies.append(1000 * seconds)
+        print(json.dumps({"frame": frame.index, "time": round(frame.timestamp, 3), **entry,
+                          "latency_ms": round(latencies[-1], 1)}), flush=True)
+        if args.output:
+            writer = _annotate(writer, args.output, frame.image, entry, args.rate or frames.fps)
+
     start = time.monotonic()
-    try:
-        for frame in frames:
-            began = time.perf_counter()
-            y_pred, scores, kind = predict_with_scores(model, [frame.image])
-            # Smoothing: the mean of the last N frames' shares (votes without scores).
-            history.append(score_shares(scores, kind)[0] if scores is not None
-                           else (classes == y_pred[0]).astype(float))
-            shares = np.mean(history, axis=0)
-            entry = top_k_entry(classes, classes[shares.argmax()], shares if scores is not None
-                                else None, kind, args.top_k)
-            latencies.append(1000 * (time.perf_counter() - began))
-            print(json.dumps({"frame": frame.index, "time": round(frame.timestamp, 3), **entry,
-                              "latency_ms": round(latencies[-1], 1)}), flush=True)
-            if args.output:
-                writer = _annotate(writer, args.output, frame.image, entry,
-                                   args.rate or frames.fps)
-            if args.max_frames and len(latencies) >= args.max_frames:
-                ended = "max frames"
-                break
-    except VideoError as exc:
-        ended = f"error: {exc}"
-    except KeyboardInterrupt:
-        ended = "interrupted"
-    finally:
-        if writer is not None:
-            writer.release()
+    # Up to --workers frames in flight, each taken newest when a worker is free, the
+    # results in frame order; every worker on one thread, so they share the cores.
+    pending, submitted = deque(), 0
+    with ThreadPoolExecutor(args.workers) as pool, _one_thread_each(args.workers > 1):
+        try:
+            for frame in frames:
+                pending.append(pool.submit(classify, frame))
+                submitted += 1
+                if len(pending) >= args.workers:
+                    emit(pending.popleft().result())
+                if args.max_frames and submitted >= args.max_frames:
+                    ended = "max frames"
+                    break
+            while pending:
+                emit(pending.popleft().result())
+        except VideoError as exc:
+            ended = f"error: {exc}"
+        except KeyboardInterrupt:
+            ended = "interrupted"
+        finally:
+            if writer is not None:
+                writer.release()
     elapsed = time.monotonic() - start
     summary = {"frames_read": frames.frames_read, "frames_classified": len(latencies),
                "frames_dropped": frames.frames_dropped,
@@ -346,6 +363,29 @@ def _watch(args: argparse.Namespace) -> int:
               f"{summary['latency_p50_ms']} ms, p99 {summary['latency_p99_ms']} ms; {ended}",
               file=sys.stderr)
     return 1 if ended.startswith("error") else 0
+
+
+class _one_thread_each:
+    """BLAS and OpenCV on one thread for the block (when ``active``): parallel workers."""
+
+    def __init__(self, active: bool):
+        self.active = active
+
+    def __enter__(self):
+        if self.active:
+            import cv2
+            from threadpoolctl import threadpool_limits
+
+            self.limits, self.cv_threads = threadpool_limits(1), cv2.getNumThreads()
+            cv2.setNumThreads(1)
+        return self
+
+    def __exit__(self, *exc):
+        if self.active:
+            import cv2
+
+            self.limits.unregister()
+            cv2.setNumThreads(self.cv_threads)
 
 
 def _annotate(writer, path: str, image, entry: dict, fps: float):
@@ -643,6 +683,9 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="a file: classify every frame, as fast as the model goes, instead "
                        "of playing it at its own rate")
     watch.add_argument("--max-frames", type=int, default=None, help="stop after N frames")
+    watch.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
+                       help="frames classified at once, each on one core (1: one frame at a "
+                       "time, with the libraries' own threads)")
     watch.add_argument("--stall-timeout", type=float, default=10.0,
                        help="seconds without a frame before a live source counts as stalled")
     _work_arguments(watch)
