@@ -8,7 +8,7 @@ benchmarks/models/). Reported from `imgrec watch`'s summary line: frames classif
 second, latency p50 / p99, frames dropped; and the share of classified frames whose label
 is the frame's true class.
 
-Usage: python benchmarks/bench_watch.py [--models PRESET ...] [--name watch]
+Usage: python benchmarks/bench_watch.py [--models PRESET ...] [--workers 2] [--name watch]
 """
 
 from __future__ import annotations
@@ -43,9 +43,10 @@ def make_video(path, n_images: int = 60, fps: int = 30):
     return labels
 
 
-def watch(model_path, video, labels) -> dict:
+def watch(model_path, video, labels, workers: int) -> dict:
     result = subprocess.run([sys.executable, "-m", "imgrec_classic.cli", "watch", str(model_path),
-                             str(video), "--quiet"], capture_output=True, text=True, check=True)
+                             str(video), "--quiet", "--workers", str(workers)],
+                            capture_output=True, text=True, check=True)
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     frames, summary = lines[:-1], lines[-1]["summary"]
     right = np.mean([f["label"] == labels[f["frame"]] for f in frames]) if frames else 0.0
@@ -55,6 +56,7 @@ def watch(model_path, video, labels) -> dict:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", nargs="+", default=MODELS)
+    parser.add_argument("--workers", type=int, default=2, help="imgrec watch --workers")
     parser.add_argument("--name", default="watch")
     args = parser.parse_args()
     video = BENCH_DIR / "models" / "caltech101_watch.avi"
@@ -62,7 +64,8 @@ def main():
     labels = make_video(video)
     rows = []
     for name in args.models:
-        row = {"preset": name, **watch(trained_model(name), video, labels)}
+        row = {"preset": name, "workers": args.workers,
+               **watch(trained_model(name), video, labels, args.workers)}
         print(row, flush=True)
         rows.append(row)
     print("wrote", write_result(args.name, {"rows": rows, "video": "640x480 MJPG, 30 frames/s, "
