@@ -54,9 +54,12 @@ def main():
     first = configure(preset(args.preset, n_jobs=2), cache=cache)
     first, first_s = timed(lambda: first.fit(old_X, old_y))
     metadata = {"preset": args.preset, "training_data": data_manifest(old_X, old_y)}
+    print(f"first model: {first_s} s", flush=True)
     result, update_s = timed(lambda: update_model(first, metadata, new_X, new_y, test_size=0,
                                                   cache=cache))
+    print(f"update: {update_s} s", flush=True)
     full, full_s = timed(lambda: preset(args.preset, n_jobs=2).fit(X, y))
+    print(f"full retrain: {full_s} s", flush=True)
     rows = [{"model": "10 per class", "images": len(old_X), "seconds": first_s,
              "mean_class_accuracy": score(first)},
             {"model": "+20 per class by update (mixture kept, cache)", "images": len(X),

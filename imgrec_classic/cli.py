@@ -301,24 +301,34 @@ def _watch(args: argparse.Namespace) -> int:
     if args.smooth < 1 or args.top_k < 1 or args.workers < 1:
         raise ValueError("--smooth, --top-k and --workers must be at least 1")
     model = _load_for_work(args)
+    # A detector (SlidingWindowDetector, PeopleDetector) gives boxes, a classifier labels.
+    detector = hasattr(model, "detect") and not hasattr(model, "classes_")
     frames = VideoFrames(args.source, rate=args.rate, realtime=not args.every_frame,
                          stall_timeout=args.stall_timeout)
-    classes = np.asarray(model.classes_)
+    classes = None if detector else np.asarray(model.classes_)
     history, latencies, writer, ended = deque(maxlen=args.smooth), [], None, "end of source"
 
     def classify(frame):
         began = time.perf_counter()
-        return frame, *predict_with_scores(model, [frame.image]), time.perf_counter() - began
+        out = model.detect(frame.image) if detector else predict_with_scores(model, [frame.image])
+        return frame, out, time.perf_counter() - began
 
-    def emit(result):
-        nonlocal writer
-        frame, y_pred, scores, kind, seconds = result
+    def describe(out) -> dict:
+        if detector:
+            boxes, scores = out
+            return {"boxes": np.round(boxes, 1).tolist(), "scores": np.round(scores, 3).tolist()}
+        y_pred, scores, kind = out
         # Smoothing: the mean of the last N frames' shares (votes without scores).
         history.append(score_shares(scores, kind)[0] if scores is not None
                        else (classes == y_pred[0]).astype(float))
         shares = np.mean(history, axis=0)
-        entry = top_k_entry(classes, classes[shares.argmax()],
-                            shares if scores is not None else None, kind, args.top_k)
+        return top_k_entry(classes, classes[shares.argmax()],
+                           shares if scores is not None else None, kind, args.top_k)
+
+    def emit(result):
+        nonlocal writer
+        frame, out, seconds = result
+        entry = describe(out)
         latencies.append(1000 * seconds)
         print(json.dumps({"frame": frame.index, "time": round(frame.timestamp, 3), **entry,
                           "latency_ms": round(latencies[-1], 1)}), flush=True)
@@ -397,6 +407,12 @@ def _annotate(writer, path: str, image, entry: dict, fps: float):
         writer = cv2.VideoWriter(path, fourcc, fps, (image.shape[1], image.shape[0]))
         if not writer.isOpened():
             raise OSError(f"cannot write the video {path}")
+    if "boxes" in entry:  # a detector's frame: its boxes and scores
+        from .detection import draw_boxes
+
+        writer.write(cv2.cvtColor(draw_boxes(image, entry["boxes"], entry["scores"]),
+                                  cv2.COLOR_RGB2BGR))
+        return writer
     bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
     score = f" {entry['top'][0]['score']:.2f}" if entry["top"] else ""
     text = f"{entry['label']}{score}"

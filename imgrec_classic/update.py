@@ -43,8 +43,11 @@ def data_manifest(paths, labels) -> list[dict]:
     >>> data_manifest([f], ["cat"])[0]["sha256"][:8]
     '2d711642'
     """
-    return [{"path": str(Path(p).resolve()), "label": str(label), "sha256": file_sha256(p)}
-            for p, label in zip(paths, labels, strict=True)]
+    # Labels keep their type (a numpy integer becomes an int): the new model predicts
+    # what the old one did.
+    return [{"path": str(Path(p).resolve()),
+             "label": label.item() if hasattr(label, "item") else label,
+             "sha256": file_sha256(p)} for p, label in zip(paths, labels, strict=True)]
 
 
 def update_model(model, metadata: dict, new_images, new_labels, *, refit_encoder: bool = False,
@@ -94,7 +97,7 @@ def update_model(model, metadata: dict, new_images, new_labels, *, refit_encoder
         raise ValueError("the model's metadata records no training images (`imgrec train` "
                          "records them): nothing to add the new images to")
     _check_unchanged(list(recorded) + list(metadata.get("held_out") or []))
-    new_images, new_labels = [str(p) for p in new_images], [str(v) for v in new_labels]
+    new_images, new_labels = [str(p) for p in new_images], list(new_labels)
     if not new_images:
         raise ValueError("no new images to learn from")
     new_train, new_held = _split(new_images, new_labels, test_size, random_state)

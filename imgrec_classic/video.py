@@ -92,8 +92,15 @@ class VideoFrames:
 
     def __iter__(self) -> Iterator[Frame]:
         self._busy_reader = None
+        last = None
         try:
-            yield from (self._newest() if self.realtime else self._every())
+            for frame in self._newest() if self.realtime else self._every():
+                if not self._due(frame, last):  # --rate: too soon after the last one
+                    self.frames_dropped += 1
+                    continue
+                last = frame.timestamp
+                self.frames_yielded += 1
+                yield frame
         finally:
             # A reader thread still blocked in a stalled read owns the capture: releasing
             # it under that thread could crash; it goes when the thread returns.
@@ -113,13 +120,7 @@ class VideoFrames:
         return self.rate is None or last is None or frame.timestamp - last >= 1 / self.rate - 1e-9
 
     def _every(self) -> Iterator[Frame]:
-        last = None
         while (frame := self._read()) is not None:
-            if not self._due(frame, last):
-                self.frames_dropped += 1
-                continue
-            last = frame.timestamp
-            self.frames_yielded += 1
             yield frame
 
     def _newest(self) -> Iterator[Frame]:
@@ -150,7 +151,6 @@ class VideoFrames:
 
         thread = threading.Thread(target=reader, daemon=True, name="imgrec-video-reader")
         thread.start()
-        last = None
         try:
             while True:
                 with changed:
@@ -161,11 +161,6 @@ class VideoFrames:
                     frame, slot["frame"] = slot["frame"], None
                     if frame is None:  # done and nothing left
                         break
-                if not self._due(frame, last):
-                    self.frames_dropped += 1
-                    continue
-                last = frame.timestamp
-                self.frames_yielded += 1
                 yield frame
             if slot["error"] is not None:
                 raise VideoError(f"{_name(self.source)}: {slot['error']}")

@@ -121,3 +121,18 @@ def test_changed_training_files_are_refused_before_any_work(trained, tmp_path, c
         assert "changed" in capsys.readouterr().err
     finally:
         victim.write_bytes(original)
+
+
+def test_update_model_keeps_the_label_type(tmp_path):
+    from imgrec_classic.pipelines import preset
+    from imgrec_classic.update import data_manifest, update_model
+
+    digits = load_opencv_digits()
+    root = _write(tmp_path, digits, range(2), 16, 0)
+    paths = sorted(str(p) for p in root.glob("*/*.png"))
+    labels = np.array([int(p.split("/")[-2][1:]) for p in paths])  # numpy ints
+    model = preset("hog-svm", features__hog__image_shape=(24, 24)).fit(paths[::2], labels[::2])
+    metadata = {"training_data": data_manifest(paths[::2], labels[::2])}
+    result = update_model(model, metadata, paths[1::2], labels[1::2], test_size=0)
+    assert result.model.predict(paths[:2]).dtype.kind == "i"
+    json.dumps(result.metadata)

@@ -134,3 +134,20 @@ def _brightness_model():
     from imgrec_classic.features import ColorHistogram
 
     return make_pipeline(ColorHistogram(bins=(4, 2, 2)), LinearSVC())
+
+
+def test_watch_draws_a_detector_s_boxes(clip, tmp_path):
+    from imgrec_classic.detection import PeopleDetector
+    from imgrec_classic.persistence import save_model
+
+    path = save_model(PeopleDetector().fit(), tmp_path / "people.imgrec")
+    out = tmp_path / "boxes.avi"
+    result = subprocess.run([sys.executable, "-m", "imgrec_classic.cli", "watch", str(path),
+                             str(clip), "--every-frame", "--max-frames", "5", "--output",
+                             str(out)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [set(f) for f in lines[:-1]] == [{"frame", "time", "boxes", "scores",
+                                             "latency_ms"}] * 5
+    assert lines[-1]["summary"]["ended"] == "max frames"
+    assert len(list(VideoFrames(out))) == 5

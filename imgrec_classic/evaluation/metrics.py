@@ -93,10 +93,14 @@ class Report:
         present = s > 0  # macro averages over the classes that occur in y_true
         top_k = {}
         if scores is not None and len(classes) > 2:
+            # Images of a class the model does not know count as misses.
+            known = np.isin(y_true, classes)
             for k in (2, 3, 5):
                 if k < len(classes):
-                    top_k[k] = float(metrics.top_k_accuracy_score(
-                        y_true, np.asarray(scores), k=k, labels=classes))
+                    hits = metrics.top_k_accuracy_score(
+                        y_true[known], np.asarray(scores)[known], k=k, labels=classes,
+                        normalize=False) if known.any() else 0
+                    top_k[k] = float(hits) / len(y_true)
         return cls(
             accuracy=float(metrics.accuracy_score(y_true, y_pred)),
             mean_class_accuracy=float(np.mean(r[present])),

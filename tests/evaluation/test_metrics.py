@@ -103,3 +103,10 @@ def test_plot(tmp_path, digits):
     ax.figure.savefig(path)
     assert path.stat().st_size > 5000
     assert len(ax.get_xticklabels()) == 10
+
+
+def test_top_k_counts_images_of_unknown_classes_as_misses():
+    scores = np.array([[0.7, 0.2, 0.1], [0.1, 0.6, 0.3], [0.5, 0.1, 0.4], [0.3, 0.3, 0.4]])
+    report = Report.from_predictions(["a", "b", "c", "z"], ["a", "b", "a", "c"], scores,
+                                     classes=np.array(["a", "b", "c"]))
+    assert report.top_k_accuracy[2] == pytest.approx(3 / 4)  # c is second for its image
