@@ -72,7 +72,7 @@ class VideoFrames:
     >>> path = os.path.join(tempfile.mkdtemp(), "clip.avi")
     >>> out = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), 10, (32, 24))
     >>> for i in range(5):
-    ...     out.write(np.full((24, 32, 3), 40 * i, np.uint8))
+    ...     _ = out.write(np.full((24, 32, 3), 40 * i, np.uint8))
     >>> out.release()
     >>> frames = VideoFrames(path)
     >>> [f.index for f in frames], frames.frames_read

@@ -54,7 +54,7 @@ _SIGNATURES = [(b"\xff\xd8\xff", ".jpg"), (b"\x89PNG\r\n\x1a\n", ".png"), (b"GIF
 
 
 def image_extension(data: bytes) -> str:
-    """The file extension of the format the bytes' signature says (``.img`` if none).
+    r"""The file extension of the format the bytes' signature says (``.img`` if none).
 
     Examples
     --------
