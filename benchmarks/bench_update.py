@@ -62,7 +62,7 @@ def main():
     print(f"full retrain: {full_s} s", flush=True)
     rows = [{"model": "10 per class", "images": len(old_X), "seconds": first_s,
              "mean_class_accuracy": score(first)},
-            {"model": "+20 per class by update (mixture kept, cache)", "images": len(X),
+            {"model": "+20 per class by update", "images": len(X),
              "seconds": update_s, "mean_class_accuracy": score(result.model)},
             {"model": "full retrain on 30 per class", "images": len(X), "seconds": full_s,
              "mean_class_accuracy": score(full)}]
