@@ -158,17 +158,12 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _update(args: argparse.Namespace) -> int:
-    from sklearn.pipeline import Pipeline
-
     from .persistence import save_model
-    from .pipelines import configure
     from .update import file_sha256, update_model
 
     _check_output(args.output)
-    model, metadata = _load_model_only(args)
+    model, metadata = _load_for_work(args)
     data, labels = _load_folder(args.new_data, verbose=not args.quiet)
-    if isinstance(model, Pipeline):
-        configure(model, n_jobs=args.n_jobs, verbose=not args.quiet)
     start = time.perf_counter()
     result = update_model(model, metadata, data.images, labels,
                           refit_encoder=args.refit_encoder, test_size=args.test_size,
@@ -194,12 +189,6 @@ def _update(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_model_only(args: argparse.Namespace):
-    from .persistence import load_model
-
-    return load_model(args.model, allow_pickle=args.trust)
-
-
 def _check_output(path: str) -> None:
     """The model file can be written: its folder exists and is writable (before any work)."""
     import os
@@ -217,7 +206,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     from .evaluation import evaluate
 
-    model = _load_for_work(args)
+    model, _ = _load_for_work(args)
     data, labels = _load_folder(args.data_dir, verbose=not (args.json or args.quiet))
     known = {str(c) for c in getattr(model, "classes_", [])}
     unknown = sorted(set(data.target_names) - known) if known else []
@@ -257,7 +246,7 @@ def _predict(args: argparse.Namespace) -> int:
         if "://" in str(path):
             raise ValueError(f"{path} is a URL: predict reads local files; fetch images first "
                              "with `imgrec download URLS_FILE DEST`")
-    model = _load_for_work(args)
+    model, _ = _load_for_work(args)
     # One entry per image, in order, in the shape of the HTTP API's /predict entries.
     entries = []
     for start in range(0, len(args.images), 64):  # bounded memory over long lists
@@ -300,7 +289,7 @@ def _watch(args: argparse.Namespace) -> int:
 
     if args.smooth < 1 or args.top_k < 1 or args.workers < 1:
         raise ValueError("--smooth, --top-k and --workers must be at least 1")
-    model = _load_for_work(args)
+    model, _ = _load_for_work(args)
     # A detector (SlidingWindowDetector, PeopleDetector) gives boxes, a classifier labels.
     detector = hasattr(model, "detect") and not hasattr(model, "classes_")
     frames = VideoFrames(args.source, rate=args.rate, realtime=not args.every_frame,
@@ -731,16 +720,17 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _load_for_work(args: argparse.Namespace):
-    """The model of ``args.model``, with the workers and progress bars the flags ask for."""
+    """The model of ``args.model`` and its metadata, with the workers and progress bars
+    the flags ask for."""
     from sklearn.pipeline import Pipeline
 
     from .persistence import load_model
     from .pipelines import configure
 
-    model, _ = load_model(args.model, allow_pickle=args.trust)
+    model, metadata = load_model(args.model, allow_pickle=args.trust)
     if isinstance(model, Pipeline):
         configure(model, n_jobs=args.n_jobs, verbose=not (args.quiet or args.json))
-    return model
+    return model, metadata
 
 
 def _work_arguments(parser: argparse.ArgumentParser) -> None:
