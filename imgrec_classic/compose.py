@@ -9,6 +9,7 @@ preallocated output. Memory stays flat in the number of images.
 
 from __future__ import annotations
 
+import os
 import warnings
 from numbers import Integral, Real
 
@@ -18,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .descriptors import Descriptors
 from .features.base import decode_and_extract
-from .features.cache import DescriptorCache
+from .features.cache import DescriptorCache, content_key
 from .utils.images import as_image_list
 from .utils.parallel import map_batches
 
@@ -68,6 +69,13 @@ class ImageEncoder(TransformerMixin, BaseEstimator):
         Penalty of the search's one-vs-rest SVM (the presets' linear tail).
     batch_size : int, default=None
         Images per worker call (None: about four per worker, at most 32).
+    cache : path, default=None
+        Folder of each branch's encoded output per image, keyed by the image's
+        content and the branch's extractor parameters and fitted encoder (see
+        :class:`~imgrec_classic.features.cache.DescriptorCache`): an image encoded
+        once by these fitted encoders is not decoded again, as when a model is
+        updated (:func:`~imgrec_classic.update.update_model`) or evaluated twice.
+        Entries of an encoder fitted again are new ones.
     n_jobs : int, default=None
         joblib workers: decoding, extraction and encoding of each image run in one.
     verbose : bool, default=False
@@ -102,13 +110,14 @@ class ImageEncoder(TransformerMixin, BaseEstimator):
     _SUFFIX = "_encoding"
 
     def __init__(self, branches, *, weights=None, weight_grid=None, weight_cv=3,
-                 weight_C=10.0, batch_size=None, n_jobs=None, verbose=False):
+                 weight_C=10.0, batch_size=None, cache=None, n_jobs=None, verbose=False):
         self.branches = branches
         self.weights = weights
         self.weight_grid = weight_grid
         self.weight_cv = weight_cv
         self.weight_C = weight_C
         self.batch_size = batch_size
+        self.cache = cache
         self.n_jobs = n_jobs
         self.verbose = verbose
 
@@ -258,7 +267,7 @@ class ImageEncoder(TransformerMixin, BaseEstimator):
         images = as_image_list(X)
         active = self._active()
         task = _EncodeTask(active, self.widths_, self.weights_,
-                           _caches(e for _, e, _ in active))
+                           _caches(e for _, e, _ in active), self._row_caches(active))
         out = np.empty((len(images), self.n_features_out_), np.float32)
         branches = ", ".join(name for name, _, _ in active)
         rows = map_batches(task, images, n_jobs=self.n_jobs, verbose=self.verbose,
@@ -269,6 +278,11 @@ class ImageEncoder(TransformerMixin, BaseEstimator):
         return out
 
     # -- checks and helpers -----------------------------------------------------------
+    def _row_caches(self, active) -> list:
+        """Each branch's cache of encoded rows, keyed by its fitted state, or None."""
+        return [None if self.cache is None else DescriptorCache(self.cache, e, c)
+                for _, e, c in active]
+
     def _active(self) -> list:
         return [(name, e, c) for name, e, c in self.branches if not _dropped(e)]
 
@@ -327,6 +341,8 @@ class ImageEncoder(TransformerMixin, BaseEstimator):
         if self.batch_size is not None and (not isinstance(self.batch_size, Integral)
                                             or self.batch_size < 1):
             raise ValueError(f"batch_size must be a positive int, got {self.batch_size!r}")
+        if self.cache is not None and not isinstance(self.cache, str | os.PathLike):
+            raise ValueError(f"cache must be a folder path or None, got {self.cache!r}")
 
     def _check_search(self, y) -> bool:
         """Check the search's parameters before any image is read; False if it cannot run."""
@@ -395,24 +411,52 @@ class _SampleTask:
 
 
 class _EncodeTask:
-    """A worker's part of an encoding pass: one weighted row per image."""
+    """A worker's part of an encoding pass: one weighted row per image.
 
-    def __init__(self, active, widths, weights, caches):
+    A branch with a row cache reads the image's encoded output from it; an image
+    every branch finds there is not decoded at all.
+    """
+
+    def __init__(self, active, widths, weights, caches, row_caches):
         self.active, self.widths, self.weights, self.caches = active, widths, weights, caches
+        self.row_caches = row_caches
 
     def __call__(self, sources, start):
         run = [k for k, (name, _, _) in enumerate(self.active) if self.weights[name] != 0]
-        results = decode_and_extract([self.active[k][1] for k in run], sources,
-                                     [self.caches[k] for k in run])
+        codes, paths = self._cached(sources, run)
+        todo = [i for i, found in enumerate(codes) if len(found) < len(run)]
+        results = decode_and_extract([self.active[k][1] for k in run],
+                                     [sources[i] for i in todo],
+                                     [self.caches[k] for k in run]) if todo else []
+        for i, per_branch in zip(todo, results, strict=True):
+            for k, result in zip(run, per_branch, strict=True):
+                if k not in codes[i]:
+                    codes[i][k] = _encode(self.active[k][2], result)
+                    if paths[i][k] is not None:
+                        DescriptorCache.put_at(paths[i][k], codes[i][k])
         rows = np.zeros((len(sources), sum(self.widths.values())), np.float32)
         bounds = np.cumsum([0, *self.widths.values()])
-        for i, per_branch in enumerate(results):
-            for k, result in zip(run, per_branch, strict=True):
-                name, _, encoder = self.active[k]
-                row = _encode(encoder, result)
-                np.multiply(row, self.weights[name], out=rows[i, bounds[k]:bounds[k + 1]],
-                            casting="unsafe")
+        for i, found in enumerate(codes):
+            for k in run:
+                np.multiply(found[k], self.weights[self.active[k][0]],
+                            out=rows[i, bounds[k]:bounds[k + 1]], casting="unsafe")
         return list(rows)
+
+    def _cached(self, sources, run):
+        """Per source, the codes its branches' row caches hold, and where each belongs."""
+        codes = [{} for _ in sources]
+        paths = [dict.fromkeys(run) for _ in sources]
+        if not any(self.row_caches[k] is not None for k in run):
+            return codes, paths
+        for i, src in enumerate(sources):
+            digest = content_key(src)  # once per image, for every branch
+            for k in run:
+                if self.row_caches[k] is not None:
+                    paths[i][k] = self.row_caches[k].path(src, digest)
+                    code = DescriptorCache.get_at(paths[i][k])
+                    if code is not None:
+                        codes[i][k] = code
+        return codes, paths
 
 
 def _encode(encoder, result) -> np.ndarray:

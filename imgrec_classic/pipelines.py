@@ -264,8 +264,9 @@ def configure(pipeline: Pipeline, n_jobs: int | None = None, verbose: bool | Non
         Progress bars of every pass, the vocabulary and mixture fits included;
         None leaves them.
     cache : path or None, default=None
-        Descriptor cache folder of every extractor that has one (see
-        :class:`~imgrec_classic.features.cache.DescriptorCache`); None leaves them.
+        Folder of the image encoder's encoded rows (its ``cache``): an image these
+        fitted encoders have seen is not decoded again; None leaves it. (Each
+        extractor's own ``cache`` keeps descriptors instead, for refitting encoders.)
 
     Returns
     -------
@@ -287,9 +288,8 @@ def configure(pipeline: Pipeline, n_jobs: int | None = None, verbose: bool | Non
             for _, _, encoder in step.branches:  # their fits (k-means, EM) report too
                 if encoder is not None and "verbose" in encoder.get_params(deep=False):
                     encoder.set_params(verbose=verbose)
-        for _, extractor, _ in getattr(step, "branches", ()) if cache is not None else ():
-            if "cache" in extractor.get_params(deep=False):
-                extractor.set_params(cache=str(cache))
+        if cache is not None and isinstance(step, ImageEncoder):
+            step.set_params(cache=str(cache))
     return pipeline
 
 

@@ -2,10 +2,11 @@
 
 :func:`update_model` retrains on the model's recorded training images plus new ones:
 the fitted vocabulary or mixture is kept (unless ``refit_encoder``), so only the
-classifier is learned again, and with a descriptor cache only the new images are
-extracted. The old and the new model are evaluated on the same held-out images,
-and the new metadata records its lineage: the parent model's hash and the data
-manifest (every training and held-out file with its SHA-256).
+classifier is learned again, and with the image encoder's row cache (``imgrec train
+--cache``) only the new images are extracted and encoded. The old and the new
+model are evaluated on the same held-out images, and the new metadata records its
+lineage: the parent model's hash and the data manifest (every training and held-out
+file with its SHA-256).
 """
 
 from __future__ import annotations
@@ -72,9 +73,9 @@ def update_model(model, metadata: dict, new_images, new_labels, *, refit_encoder
         they join the model's recorded held-out images to compare the two models.
     random_state : int, default=0
     cache : path, default=None
-        Descriptor cache folder for every extractor (see
-        :class:`~imgrec_classic.features.cache.DescriptorCache`): images it holds
-        are not extracted again. Default: the one recorded in ``metadata``.
+        The image encoder's row cache (see :func:`~imgrec_classic.pipelines.configure`):
+        images the kept encoders have encoded are not decoded again. Default: the one
+        recorded in ``metadata``.
     parent : str, default=None
         The SHA-256 of the old model's file, recorded as the new one's parent.
     verbose : bool, default=False
@@ -109,7 +110,10 @@ def update_model(model, metadata: dict, new_images, new_labels, *, refit_encoder
     old_report = new_report = None
     if held_out:
         test, y_test = [e["path"] for e in held_out], [e["label"] for e in held_out]
-        old_report, new_report = evaluate(model, test, y_test), evaluate(new_model, test, y_test)
+        # With the encoder kept, the two models share the held-out images' rows: the
+        # row cache encodes each image once for both.
+        old = model if cache is None else configure(copy.deepcopy(model), cache=cache)
+        old_report, new_report = evaluate(old, test, y_test), evaluate(new_model, test, y_test)
     new_metadata = {**{k: v for k, v in metadata.items()
                        if k not in ("versions", "saved_at", "classes", "format_version")},
                     "parent": parent, "training_data": train, "held_out": held_out,

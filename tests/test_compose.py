@@ -64,6 +64,37 @@ def test_each_image_is_decoded_once_per_pass(decode_counts):
     assert sorted(counts.values()) == [1] * len(images)  # grey and colour from one decode
 
 
+def test_row_cache_spares_every_decode_of_seen_images_and_gives_the_same_rows(
+        decode_counts, tmp_path):
+    import copy
+    import pickle
+
+    images = _images(n=8)
+    encoder = ImageEncoder(_branches(), cache=tmp_path)
+    first = encoder.fit_transform(images)
+    counts = decode_counts
+    counts.clear()
+    again = encoder.transform(images)
+    assert sum(counts.values()) == 0  # every row came from the cache
+    np.testing.assert_array_equal(again, first)
+    np.testing.assert_array_equal(
+        first, clone(encoder).set_params(cache=None).fit_transform(images))
+    # the cache keys the fitted state, not the object: a copy and a reloaded one hit
+    for twin in (copy.deepcopy(encoder), pickle.loads(pickle.dumps(encoder))):
+        counts.clear()
+        np.testing.assert_array_equal(twin.set_params(n_jobs=2).transform(images[:3]),
+                                      first[:3])
+        assert sum(counts.values()) == 0
+    # new images are decoded once; a branch whose encoder is fitted again misses
+    counts.clear()
+    encoder.transform(_images(n=2, seed=5))
+    assert sum(counts.values()) == 2
+    refitted = clone(encoder).set_params(sift_encoding__random_state=1).fit(images)
+    counts.clear()
+    refitted.transform(images[:2])
+    assert sum(counts.values()) == 2
+
+
 def test_results_do_not_depend_on_n_jobs():
     images = _images(n=40)
     one = ImageEncoder(_branches(), n_jobs=1).fit_transform(images)

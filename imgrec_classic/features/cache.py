@@ -2,7 +2,8 @@
 
 ``cache/<extractor key>/<ab>/<content sha256>.npz``: the extractor key hashes the
 extractor's class, its parameters (except ``n_jobs``, ``verbose`` and ``cache``),
-the library version and the entry format; the content key hashes the image's bytes (a file
+the library version and the entry format, and for encoded entries the encoder's
+parameters and learned state; the content key hashes the image's bytes (a file
 is keyed by what it holds, not by its name), or for a preprocessed
 :class:`~imgrec_classic.preprocessing.pending.PendingImage` its source plus the operations.
 Files are written to a temporary name and renamed, so concurrent workers and
@@ -31,6 +32,17 @@ _FORMAT = 2  # entries hold an array, or a one-image Descriptors' three arrays
 class DescriptorCache:
     """The cache of one extractor configuration in folder ``root``.
 
+    Parameters
+    ----------
+    root : path
+    extractor : extractor
+        Its class and parameters key the entries.
+    encoder : estimator, default=None
+        With one, the entries are the encoder's output on the extractor's results
+        (an image's encoded row): its class, parameters and learned attributes
+        (the public ones ending in ``_``) key them too, so a refitted encoder
+        never reads another's rows.
+
     Examples
     --------
     >>> import tempfile, numpy as np
@@ -45,17 +57,21 @@ class DescriptorCache:
     array([1., 1., 1.], dtype=float32)
     """
 
-    def __init__(self, root, extractor):
+    def __init__(self, root, extractor, encoder=None):
         from .. import __version__
 
-        params = {k: v for k, v in extractor.get_params(deep=False).items()
-                  if k not in _IGNORED}
-        key = joblib.hash((type(extractor).__qualname__, params, __version__, _FORMAT))
-        self.folder = Path(root) / f"{type(extractor).__name__}-{key[:16]}"
+        parts = [type(extractor).__qualname__, _params(extractor), __version__, _FORMAT]
+        name = type(extractor).__name__
+        if encoder is not None:
+            learned = {k: v for k, v in vars(encoder).items()
+                       if k.endswith("_") and not k.startswith("_")}
+            parts += [type(encoder).__qualname__, _params(encoder), learned]
+            name += f"-{type(encoder).__name__}"
+        self.folder = Path(root) / f"{name}-{joblib.hash(parts)[:16]}"
 
-    def path(self, src) -> Path:
-        """Where the result for ``src`` is stored (hashing its content once)."""
-        digest = content_key(src)
+    def path(self, src, digest: str | None = None) -> Path:
+        """Where the result for ``src`` is stored (hashing its content, unless given)."""
+        digest = content_key(src) if digest is None else digest
         return self.folder / digest[:2] / f"{digest}.npz"
 
     def get(self, src):
@@ -93,6 +109,10 @@ class DescriptorCache:
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
+
+
+def _params(estimator) -> dict:
+    return {k: v for k, v in estimator.get_params(deep=False).items() if k not in _IGNORED}
 
 
 def content_key(src) -> str:
