@@ -589,8 +589,8 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="fraction held out for evaluation (0: train on everything)")
     train.add_argument("--seed", type=int, default=0, help="random seed of the split")
     train.add_argument("--cache", metavar="DIR", default=None,
-                       help="keep every image's extracted features in DIR (keyed by content), "
-                       "so that `imgrec update` extracts only new images")
+                       help="keep every image's encoded row in DIR (keyed by its content and "
+                       "the fitted encoders), so that `imgrec update` encodes only new images")
     train.add_argument("--n-jobs", type=int, default=None, help="parallel workers (-1: all)")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     train.set_defaults(func=_train)
@@ -664,7 +664,7 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="share of the new images held out for the comparison")
     update.add_argument("--seed", type=int, default=0, help="random seed of that split")
     update.add_argument("--cache", metavar="DIR", default=None,
-                        help="descriptor cache (default: the one the model was trained with)")
+                        help="row cache (default: the one the model was trained with)")
     _work_arguments(update)
     update.set_defaults(func=_update, json=False)
 

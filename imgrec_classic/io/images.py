@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from .header import image_size
+from .jpeg import decode_jpeg, jpeg_structure_error
 
 __all__ = ["MAX_PIXELS", "ImageDecodeError", "ImageSource", "check_pixel_budget",
            "describe_source", "read_image", "read_views"]
@@ -25,8 +26,6 @@ ImageSource = str | os.PathLike | bytes | bytearray | memoryview | IO[bytes] | n
 MAX_PIXELS = 100_000_000
 
 _JPEG_SOI = b"\xff\xd8"
-_JPEG_EOI = b"\xff\xd9"
-_JPEG_SOS = b"\xff\xda"
 
 
 class ImageDecodeError(ValueError):
@@ -202,22 +201,23 @@ def _decode(data: bytes, src: object, max_pixels: int | None,
         raise ImageDecodeError(src, "the file is empty (0 bytes)")
     check_pixel_budget(data, src, max_pixels)
     flags = cv2.IMREAD_UNCHANGED  # keeps alpha and 16 bits; ignores EXIF orientation
-    if data.startswith(_JPEG_SOI):
-        # OpenCV returns a partial picture for a truncated JPEG instead of failing: the
-        # main image's last scan must be followed by an end marker. Bytes after it
-        # (cameras and messaging apps append some) are fine; an embedded thumbnail's
-        # end marker comes before the scan, so it does not count.
-        if data.rfind(_JPEG_EOI) < data.rfind(_JPEG_SOS):
-            raise ImageDecodeError(src, "truncated JPEG (no end-of-image marker after its "
-                                        "image data)")
-        # JPEGs have no alpha: the colour reader applies EXIF orientation (and
-        # converts CMYK properly).
-        flags = cv2.IMREAD_COLOR | (0 if exif_orientation else cv2.IMREAD_IGNORE_ORIENTATION)
-    buf = np.frombuffer(data, dtype=np.uint8)
+    damage = None
     try:
-        image = cv2.imdecode(buf, flags)
+        if data.startswith(_JPEG_SOI):
+            # OpenCV returns a partial picture for a cut-off JPEG instead of failing.
+            structure = jpeg_structure_error(data)
+            if structure is not None:
+                raise ImageDecodeError(src, structure)
+            # JPEGs have no alpha: the colour reader applies EXIF orientation (and
+            # converts CMYK properly).
+            flags = cv2.IMREAD_COLOR | (0 if exif_orientation else cv2.IMREAD_IGNORE_ORIENTATION)
+            image, damage = decode_jpeg(data, flags)
+        else:
+            image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
     except cv2.error as exc:
         raise ImageDecodeError(src, f"OpenCV failed: {exc}") from exc
+    if damage is not None:
+        raise ImageDecodeError(src, f"corrupt or cut-off JPEG (the decoder reports: {damage})")
     if image is None or image.size == 0:
         raise ImageDecodeError(src, "not an image, or a corrupt or truncated one")
     return _array_to_uint8(image, src, from_file=True)

@@ -249,6 +249,33 @@ def test_jpeg_with_trailing_bytes_decodes_and_cut_ones_do_not(astronaut):
         read_image(data[: len(data) // 2])
 
 
+@pytest.mark.parametrize("progressive", [False, True])
+def test_cut_jpeg_with_an_end_marker_appended_is_refused(astronaut, progressive):
+    ok, buf = cv2.imencode(".jpg", astronaut[:, :, ::-1],
+                           [cv2.IMWRITE_JPEG_PROGRESSIVE, int(progressive)])
+    data = buf.tobytes()
+    with pytest.raises(ImageDecodeError, match="premature end of data segment"):
+        read_image(data[: len(data) * 2 // 3] + b"\xff\xd9")  # OpenCV fills it in grey
+    np.testing.assert_array_equal(read_image(data), cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1])
+
+
+def test_progressive_jpegs_decode_alike_from_many_threads(astronaut):
+    from concurrent.futures import ThreadPoolExecutor
+
+    ok, buf = cv2.imencode(".jpg", astronaut, [cv2.IMWRITE_JPEG_PROGRESSIVE, 1])
+    expected = read_image(buf.tobytes())
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(read_image, [buf.tobytes()] * 16))
+    assert all(np.array_equal(g, expected) for g in got)
+
+
+def test_a_whole_jpeg_with_exact_grey_corners_decodes():
+    image = np.full((48, 64, 3), 128, np.uint8)  # what the fill of missing data looks like
+    image[16:32, 16:48] = (200, 30, 90)
+    got = read_image(_encode(image, ".jpg"))
+    assert got.shape == (48, 64, 3) and np.all(got[-2:, -2:] == 128)
+
+
 def test_fifos_and_devices_are_refused_without_blocking(tmp_path):
     import os
     import threading
