@@ -8,6 +8,7 @@ import platform
 import shlex
 import sys
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -36,6 +37,21 @@ def read_square(path, side: int, mode: str = "rgb"):
     from imgrec_classic.io import read_image
 
     return cv2.resize(read_image(path, mode), (side, side), interpolation=cv2.INTER_AREA)
+
+
+@contextmanager
+def one_core():
+    """Hold BLAS and OpenCV to one thread: the work of one core, as "per core" means."""
+    import cv2
+    from threadpoolctl import threadpool_limits
+
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        with threadpool_limits(1):
+            yield
+    finally:
+        cv2.setNumThreads(threads)
 
 
 def best_time(func, repeat: int = 3) -> float:

@@ -23,7 +23,7 @@ import time
 
 import cv2
 import numpy as np
-from _common import PeakMemory, caltech101_paths, read_square, write_result
+from _common import PeakMemory, caltech101_paths, one_core, read_square, write_result
 from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
@@ -49,7 +49,7 @@ def throughput_rows(paths, presets, n_images=200):
         for n_jobs in (1, 2):
             set_n_jobs(model, n_jobs).transform(images[:8])  # start the workers
             start = time.perf_counter()
-            with threadpool_limits(1):  # one worker means one core: no BLAS threads either
+            with one_core():  # one worker means one core: no BLAS or OpenCV threads either
                 model.transform(images)
             rows.append(_rate(f"imgrec {name}", n_jobs, len(images),
                               time.perf_counter() - start))

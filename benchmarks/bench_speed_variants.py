@@ -9,7 +9,8 @@ Caltech-101 images (``--fit-images``), then timed on others:
   worker (BLAS and OpenCV keep their default threads), median and p90 over
   ``--images`` images after a warm-up;
 * throughput: 200 images resized to 300x300 in one process and one thread
-  (``threadpool_limits(1)``), images/s per core, as bench_scaling.py measures it.
+  (BLAS and OpenCV held to one thread), images/s per core, as bench_scaling.py
+  measures it.
 
 Accuracy of the same variants comes from bench_caltech101.py with the same
 ``--param`` values (see RESULTS.md).
@@ -26,10 +27,9 @@ import argparse
 import time
 
 import numpy as np
-from _common import caltech101_paths, read_square, write_result
+from _common import caltech101_paths, one_core, read_square, write_result
 from bench_caltech101 import parse_params
 from bench_scaling import front
-from threadpoolctl import threadpool_limits
 
 from imgrec_classic.io import read_image
 
@@ -51,7 +51,7 @@ def measure(name: str, params: dict, paths: list[str], n_latency: int, n_fit: in
     small = [read_square(p, 256) for p in others[:n_latency]]
     latency = ms_each(model.transform, small)
     images = [read_square(p, 300) for p in others[::max(1, len(others) // 200)][:200]]
-    with threadpool_limits(1):
+    with one_core():
         model.transform(images[:4])
         start = time.perf_counter()
         model.transform(images)

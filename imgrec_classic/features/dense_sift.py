@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from ..utils._param_validation import Interval
+from ..utils.parallel import thread_map
 from .base import LocalExtractor
 from .sift import l2_clip_normalize
 
@@ -185,20 +186,25 @@ def dense_sift(image, step: int = 4, sizes=(8,), magnif: float = 6.0,
     if xs.size == 0 or ys.size == 0:
         return np.zeros((0, 2), np.float32), np.zeros(0, np.float32), np.zeros((0, 128), np.float32)
     grid = np.stack(np.meshgrid(xs, ys), axis=-1)
-    positions, scales, parts = [], [], []
-    for size in sizes:
+
+    def describe(size):
         sigma = np.sqrt(max((size / magnif) ** 2 - 0.25, 0)) if magnif > 0 else 0
         smoothed = cv2.GaussianBlur(image, (0, 0), sigma) if sigma > 0 else image
-        keep, raw = _describe_size(smoothed, size, step, xs, ys, contrast_threshold)
-        positions.append(grid[keep])
-        scales.append(np.full(len(raw), size, np.float32))
-        parts.append(raw)
-    descriptors = np.empty((sum(map(len, parts)), N_BINS * N_BINS * N_ORIENTATIONS), np.float32)
-    start = 0
-    for raw in parts:
-        l2_clip_normalize(raw, weights=_WINDOW_WEIGHTS, root=root,
-                          out=descriptors[start:start + len(raw)])
-        start += len(raw)
+        return _describe_size(smoothed, size, step, xs, ys, contrast_threshold)
+
+    # The sizes are independent: on OpenCV's threads they halve one image's latency.
+    described = thread_map(describe, sizes)
+    positions = [grid[keep] for keep, _ in described]
+    scales = [np.full(len(raw), size, np.float32)
+              for size, (_, raw) in zip(sizes, described, strict=True)]
+    starts = np.cumsum([0, *(len(raw) for _, raw in described)])
+    descriptors = np.empty((starts[-1], N_BINS * N_BINS * N_ORIENTATIONS), np.float32)
+
+    def normalize(k):
+        l2_clip_normalize(described[k][1], weights=_WINDOW_WEIGHTS, root=root,
+                          out=descriptors[starts[k]:starts[k + 1]])
+
+    thread_map(normalize, range(len(sizes)))
     positions, scales = np.concatenate(positions), np.concatenate(scales)
     return positions, scales, descriptors
 
