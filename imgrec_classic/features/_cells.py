@@ -25,10 +25,14 @@ def cell_histograms(codes: np.ndarray, n_bins: int, grid: tuple[int, int]) -> np
         Cells in row-major order, each summing to 1 (or 0 for an empty cell).
     """
     h, w = codes.shape
-    rows = np.minimum(np.arange(h) * grid[0] // h, grid[0] - 1)
-    cols = np.minimum(np.arange(w) * grid[1] // w, grid[1] - 1)
-    cell = rows[:, None] * grid[1] + cols[None, :]
-    counts = np.bincount((cell * n_bins + codes).ravel(), minlength=grid[0] * grid[1] * n_bins)
+    if tuple(grid) == (1, 1):
+        counts = np.bincount(codes.ravel(), minlength=n_bins)
+    else:
+        rows = np.minimum(np.arange(h) * grid[0] // h, grid[0] - 1)
+        cols = np.minimum(np.arange(w) * grid[1] // w, grid[1] - 1)
+        cell = rows[:, None] * grid[1] + cols[None, :]
+        counts = np.bincount((cell * n_bins + codes).ravel(),
+                             minlength=grid[0] * grid[1] * n_bins)
     counts = counts.reshape(-1, n_bins).astype(np.float32)
     counts /= np.maximum(counts.sum(axis=1, keepdims=True), 1)
     return counts.ravel()

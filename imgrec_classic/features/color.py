@@ -71,11 +71,19 @@ class ColorHistogram(GlobalExtractor):
             raise ValueError(f"bins must be three ints in [1, 256], got {self.bins!r}")
         self.n_features_out_ = self.grid[0] * self.grid[1] * int(np.prod(self.bins))
 
-    def _extract(self, image, context):
-        hsv = cv2.cvtColor(image, cv2.COLOR_RGB2HSV).astype(np.int64)
+    def _context(self):
+        # Each channel's value -> its share of the joint bin: three lookups and two
+        # additions per pixel instead of integer divisions.
         h_bins, s_bins, v_bins = self.bins
-        h = hsv[..., 0] * h_bins // 180
-        s = hsv[..., 1] * s_bins // 256
-        v = hsv[..., 2] * v_bins // 256
-        codes = (h * s_bins + s) * v_bins + v
-        return cell_histograms(codes, h_bins * s_bins * v_bins, self.grid)
+        values = np.arange(256)
+        return [(np.minimum(values * h_bins // 180, h_bins - 1) * s_bins * v_bins
+                 ).astype(np.int32),
+                (values * s_bins // 256 * v_bins).astype(np.int32),
+                (values * v_bins // 256).astype(np.int32)]
+
+    def _extract(self, image, luts):
+        hsv = cv2.cvtColor(image, cv2.COLOR_RGB2HSV)
+        codes = luts[0][hsv[..., 0]]
+        codes += luts[1][hsv[..., 1]]
+        codes += luts[2][hsv[..., 2]]
+        return cell_histograms(codes, int(np.prod(self.bins)), self.grid)

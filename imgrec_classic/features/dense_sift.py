@@ -193,7 +193,11 @@ def dense_sift(image, step: int = 4, sizes=(8,), magnif: float = 6.0,
         return _describe_size(smoothed, size, step, xs, ys, contrast_threshold)
 
     # The sizes are independent: on OpenCV's threads they halve one image's latency.
-    described = thread_map(describe, sizes)
+    # Largest first (their filters are longest): the threads then finish together.
+    order = sorted(range(len(sizes)), key=lambda k: -sizes[k])
+    described = [None] * len(sizes)
+    for k, result in zip(order, thread_map(describe, [sizes[k] for k in order]), strict=True):
+        described[k] = result
     positions = [grid[keep] for keep, _ in described]
     scales = [np.full(len(raw), size, np.float32)
               for size, (_, raw) in zip(sizes, described, strict=True)]
