@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 
-__all__ = ["image_extension", "image_size"]
+__all__ = ["image_extension", "image_size", "jpeg_frame"]
 
 # JPEG start-of-frame markers (baseline, progressive, lossless...): not DHT, JPG, DAC.
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
@@ -72,7 +72,18 @@ def _png(data):
     return None
 
 
-def _jpeg(data):
+def jpeg_frame(data: bytes) -> tuple[int, int, int] | None:
+    """``(marker, width, height)`` of a JPEG's frame header (its first SOFn), or None.
+
+    ``marker`` tells the coding: 0xC2, 0xC6, 0xCA and 0xCE are progressive.
+
+    Examples
+    --------
+    >>> import cv2, numpy as np
+    >>> ok, jpg = cv2.imencode(".jpg", np.zeros((3, 5), np.uint8))
+    >>> jpeg_frame(jpg.tobytes())
+    (192, 5, 3)
+    """
     if data[:2] != b"\xff\xd8":
         return None
     i = 2
@@ -85,11 +96,16 @@ def _jpeg(data):
             continue
         if marker in _SOF:
             height, width = struct.unpack(">HH", data[i + 5:i + 9])
-            return width, height
+            return marker, width, height
         if marker == 0xD9 or marker == 0xDA:  # end, or scan data before any frame
             return None
         i += 2 + struct.unpack(">H", data[i + 2:i + 4])[0]
     return None
+
+
+def _jpeg(data):
+    frame = jpeg_frame(data)
+    return None if frame is None else frame[1:]
 
 
 def _gif(data):

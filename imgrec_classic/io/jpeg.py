@@ -12,12 +12,15 @@ missing blocks with. Other images take the plain decode.
 from __future__ import annotations
 
 import os
+import struct
 import sys
 import tempfile
 import threading
 
 import cv2
 import numpy as np
+
+from .header import jpeg_frame
 
 __all__ = ["JPEG_DAMAGE", "decode_jpeg", "jpeg_structure_error"]
 
@@ -86,19 +89,11 @@ def decode_jpeg(data: bytes, flags: int) -> tuple[np.ndarray | None, str | None]
 
 
 def _is_progressive(data: bytes) -> bool:
-    """Whether the frame header (the first SOFn marker) is a progressive one."""
-    i = 2
-    while i + 4 <= len(data) and data[i] == 0xFF:
-        marker = data[i + 1]
-        if marker == 0xFF:
-            i += 1
-            continue
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            return marker in _PROGRESSIVE
-        if marker in (0xD9, 0xDA):
-            return False
-        i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
-    return False
+    try:
+        frame = jpeg_frame(data)
+    except (struct.error, ValueError):
+        return False  # no readable frame header: OpenCV decides
+    return frame is not None and frame[0] in _PROGRESSIVE
 
 
 def _grey_corner(image: np.ndarray) -> bool:
