@@ -10,7 +10,13 @@ import scipy.sparse
 from ..utils._param_validation import Interval
 from ..utils.parallel import thread_map
 from .base import BaseEncoder, l2_normalize, power_normalize
-from .gmm import fit_diagonal_gmm, gmm_log_posteriors, gmm_sparse_posteriors, moment_rows
+from .gmm import (
+    fit_diagonal_gmm,
+    gmm_log_posteriors,
+    gmm_posterior_entries,
+    gmm_sparse_posteriors,
+    moment_rows,
+)
 
 __all__ = ["FisherVector"]
 
@@ -151,11 +157,13 @@ class FisherVector(BaseEncoder):
     def _pool_fine(self, values, positions, fine):
         """Raw statistics of every finest cell, (n_fine, k * (1 + 2d))."""
         moments = self._moments(values, positions)
-        q = gmm_sparse_posteriors(moments, self.gmm_.weights_, self.gmm_.means_,
-                                  self.gmm_.covariances_, min_posterior=self.min_posterior)
+        rows, gauss, q = gmm_posterior_entries(moments, self.gmm_.weights_, self.gmm_.means_,
+                                               self.gmm_.covariances_,
+                                               min_posterior=self.min_posterior)
         k, n_fine = self.n_components, max(self.pyramid_) ** 2
-        rows = np.repeat(fine * k, np.diff(q.indptr)) + q.indices
-        by_cell = scipy.sparse.csc_array((q.data, rows, q.indptr), shape=(n_fine * k, len(values)))
+        # COO in the entries' own order: sorting them for CSR would cost more than it saves.
+        by_cell = scipy.sparse.coo_array((q, (fine[rows] * k + gauss, rows)),
+                                         shape=(n_fine * k, len(values)))
         return (by_cell @ moments).reshape(n_fine, -1)
 
     def _moments(self, values, positions):

@@ -44,9 +44,10 @@ def l2_clip_normalize(values: np.ndarray, clip: float = 0.2, copy: bool = True,
         # at clip and normalising again, with one pass less.
         norms = np.sqrt(np.einsum("ij,ij->i", block, block))
         np.minimum(block, np.float32(clip) * norms[:, None], out=block)
-        _l2(block)
-        if root:
+        if root:  # RootSIFT starts with an L1 normalisation, blind to any prior scale
             _root(block)
+        else:
+            _l2(block)
     return out
 
 
