@@ -266,15 +266,21 @@ class ImageEncoder(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         images = as_image_list(X)
         active = self._active()
-        task = _EncodeTask(active, self.widths_, self.weights_,
-                           _caches(e for _, e, _ in active), self._row_caches(active))
+        task = _EncodeTask(active, self.weights_, _caches(e for _, e, _ in active),
+                           self._row_caches(active))
         out = np.empty((len(images), self.n_features_out_), np.float32)
+        columns = list(self._blocks().values())
+        weights = [self.weights_[name] for name, _, _ in active]
+        for k in np.flatnonzero(np.equal(weights, 0)):
+            out[:, columns[k]] = 0
         branches = ", ".join(name for name, _, _ in active)
-        rows = map_batches(task, images, n_jobs=self.n_jobs, verbose=self.verbose,
-                           desc=f"extracting and encoding {len(images):,} images ({branches})",
-                           batch_size=self.batch_size)
-        for i, row in enumerate(rows):  # rows land in place: no list of them beside out
-            out[i] = row
+        codes = map_batches(task, images, n_jobs=self.n_jobs, verbose=self.verbose,
+                            desc=f"extracting and encoding {len(images):,} images ({branches})",
+                            batch_size=self.batch_size)
+        # Each code lands, weighted, in its slice of the output: no row buffer beside it.
+        for i, per_branch in enumerate(codes):
+            for k, code in per_branch.items():
+                np.multiply(code, weights[k], out=out[i, columns[k]], casting="unsafe")
         return out
 
     # -- checks and helpers -----------------------------------------------------------
@@ -411,14 +417,14 @@ class _SampleTask:
 
 
 class _EncodeTask:
-    """A worker's part of an encoding pass: one weighted row per image.
+    """A worker's part of an encoding pass: each image's code from every weighted branch.
 
     A branch with a row cache reads the image's encoded output from it; an image
     every branch finds there is not decoded at all.
     """
 
-    def __init__(self, active, widths, weights, caches, row_caches):
-        self.active, self.widths, self.weights, self.caches = active, widths, weights, caches
+    def __init__(self, active, weights, caches, row_caches):
+        self.active, self.weights, self.caches = active, weights, caches
         self.row_caches = row_caches
 
     def __call__(self, sources, start):
@@ -434,13 +440,7 @@ class _EncodeTask:
                     codes[i][k] = _encode(self.active[k][2], result)
                     if paths[i][k] is not None:
                         DescriptorCache.put_at(paths[i][k], codes[i][k])
-        rows = np.zeros((len(sources), sum(self.widths.values())), np.float32)
-        bounds = np.cumsum([0, *self.widths.values()])
-        for i, found in enumerate(codes):
-            for k in run:
-                np.multiply(found[k], self.weights[self.active[k][0]],
-                            out=rows[i, bounds[k]:bounds[k + 1]], casting="unsafe")
-        return list(rows)
+        return codes
 
     def _cached(self, sources, run):
         """Per source, the codes its branches' row caches hold, and where each belongs."""
