@@ -7,6 +7,7 @@ from sklearn.mixture import GaussianMixture
 from imgrec_classic.encoding.gmm import (
     fit_diagonal_gmm,
     gmm_log_posteriors,
+    gmm_posterior_entries,
     gmm_sparse_posteriors,
     moment_rows,
 )
@@ -86,3 +87,30 @@ def test_sparse_posteriors_keep_the_large_ones_renormalised(blobs, chunk):
     np.testing.assert_allclose(q, expected / expected.sum(axis=1, keepdims=True), atol=2e-4)
     everything = gmm_sparse_posteriors(moment_rows(x), *parts, min_posterior=0, chunk=chunk)
     np.testing.assert_allclose(everything.toarray(), dense, atol=2e-4)
+
+
+def test_posterior_entries_are_the_sparse_posteriors_block_by_block(blobs):
+    x, _ = blobs
+    gmm = fit_diagonal_gmm(x, 12, random_state=0)
+    parts = gmm.weights_, gmm.means_, gmm.covariances_
+    moments = moment_rows(x)
+    rows, columns, values = gmm_posterior_entries(moments, *parts, min_posterior=1e-3, chunk=64)
+    assert rows.dtype == columns.dtype == np.int64 and values.dtype == np.float32
+    # Blocks of 64 rows in order; within a block, grouped by component.
+    block = rows // 64
+    assert np.all(np.diff(block) >= 0)
+    assert all(np.all(np.diff(columns[block == b]) >= 0) for b in np.unique(block))
+    q = np.zeros((len(x), 12), np.float32)
+    q[rows, columns] = values
+    dense = gmm.predict_proba(x)
+    kept = dense >= 1e-3 * dense.max(axis=1, keepdims=True)
+    np.testing.assert_array_equal(q > 0, kept)
+    expected = np.where(kept, dense, 0)
+    np.testing.assert_allclose(q, expected / expected.sum(axis=1, keepdims=True), atol=2e-4)
+    np.testing.assert_allclose(np.bincount(rows, weights=values), 1, rtol=1e-5)
+
+
+def test_posterior_entries_of_no_rows():
+    parts = np.array([1.0]), np.zeros((1, 2)), np.ones((1, 2))
+    rows, columns, values = gmm_posterior_entries(np.zeros((0, 5), np.float32), *parts)
+    assert rows.shape == columns.shape == values.shape == (0,)
