@@ -2,8 +2,8 @@
 
 One 256x256 Caltech-101 test image at a time (20 images, after one warm-up call), as
 ``imgrec serve`` sees a request, without HTTP. Prints milliseconds per image: each union
-branch, the Fisher-vector encoder's stages (dense SIFT, projection, posteriors, pooling,
-normalisation) when the model has one, the classifier alone and the whole ``predict``.
+branch, the Fisher-vector encoder's stages (dense SIFT, PCA and moments, posteriors,
+pooling, normalisation) when the model has one, the classifier alone and the whole ``predict``.
 ``--one-thread`` holds BLAS and OpenCV to one thread: the work one core does per request.
 
 Usage (models trained by bench_serve.py):
@@ -23,8 +23,9 @@ from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
 from imgrec_classic.encoding import FisherVector
-from imgrec_classic.encoding.base import _one_image
+from imgrec_classic.encoding.gmm import gmm_posterior_entries
 from imgrec_classic.encoding.vocabulary import descriptor_values
+from imgrec_classic.features.base import decode_and_extract
 from imgrec_classic.io import read_image
 from imgrec_classic.persistence import load_model
 
@@ -45,26 +46,34 @@ def stage(label: str, func, calls: list[tuple]) -> list:
 
 
 def fisher_stages(extractor, encoder: FisherVector, images) -> None:
-    """Time each stage of extracting and encoding one image, in the encoder's order."""
+    """Time each stage of extracting and encoding one image, as ``encode`` runs them
+    (with the default pyramid and ``min_posterior``; the pooling is the rest of
+    ``_pool_fine`` once the moments and posteriors are counted)."""
     extractor = clone(extractor).set_params(n_jobs=1)
-    found = stage("dense SIFT", extractor.fit_transform, [([image],) for image in images])
-    ones = [_one_image(d, 0) for d in found]
-    projected = stage("projection", encoder._features,
-                      [(descriptor_values(d), d.positions) for d in ones])
-    print(f"  ({sum(map(len, projected)) / len(projected):,.0f} descriptors per image)")
-    cells = stage("sort by cell", encoder._by_cell,
-                  [(p, d.positions) for p, d in zip(projected, ones, strict=True)])
-    states = stage("posteriors", encoder._prepare, [(values,) for values, _ in cells])
-    pooled = stage("pooling", encoder._pool_pyramid,
-                   [(s, c) for s, (_, c) in zip(states, cells, strict=True)])
+    found = stage("dense SIFT", extract, [(extractor, image) for image in images])
+    inputs = [(descriptor_values(d), d.positions) for d in found]
+    print(f"  ({sum(len(v) for v, _ in inputs) / len(inputs):,.0f} descriptors per image)")
+    moments = stage("PCA and moments", encoder._moments, inputs)
+    parts = encoder.gmm_.weights_, encoder.gmm_.means_, encoder.gmm_.covariances_
+    posteriors = ms_per_call(lambda m: gmm_posterior_entries(m, *parts), [(m,) for m in moments])
+    print(f"  posteriors: {posteriors:.1f} ms")
+    calls = [(v, p, encoder._finest_cells(p)) for v, p in inputs]
+    whole = ms_per_call(encoder._pool_fine, calls)
+    print(f"  pooling: {whole - posteriors - ms_per_call(encoder._moments, inputs):.1f} ms")
+    pooled = [encoder._sum_levels(encoder._pool_fine(*c)) for c in calls]
     stage("normalisation", encoder._normalize_cells, [(p,) for p in pooled])
+
+
+def extract(extractor, image):
+    """One image's result of one extractor, decoded as the engine does it."""
+    return decode_and_extract([extractor], [image])[0][0]
 
 
 def profile(model, images) -> None:
     single = [([image],) for image in images]
     for name, extractor, encoder in model[0].branches:
-        calls = [([image],) for image in images]
-        print(f"branch {name}: extraction {ms_per_call(extractor.extract_images, calls):.1f} ms")
+        calls = [(extractor, image) for image in images]
+        print(f"branch {name}: extraction {ms_per_call(extract, calls):.1f} ms")
         if isinstance(encoder, FisherVector):
             fisher_stages(extractor, encoder, images)
     codes = [(model[:-1].transform(*args),) for args in single]

@@ -57,6 +57,25 @@ def test_results_do_not_depend_on_n_jobs():
     np.testing.assert_array_equal(one.coef_, two.coef_)
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3, 7])
+def test_decisions_do_not_depend_on_opencv_threads(threads):
+    # One row's decisions are split by classes over OpenCV's threads.
+    import cv2
+
+    X, y = _data(5)
+    model = GramLinearSVC().fit(X, y)
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(threads)
+    try:
+        scores = model.decision_function(X[:1])
+        many = model.decision_function(X)
+    finally:
+        cv2.setNumThreads(before)
+    expected = X @ model.coef_.T + model.intercept_
+    np.testing.assert_allclose(scores, expected[:1], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(many, expected, rtol=1e-5, atol=1e-6)
+
+
 @parametrize_with_checks([GramLinearSVC()])
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
