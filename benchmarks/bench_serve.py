@@ -248,7 +248,7 @@ def main():
     parser.add_argument("--models", nargs="+", default=list(MODELS))
     parser.add_argument("--param", action="append", default=[],
                         help="k=v preset parameter for every model, e.g. "
-                             "features__sift__features__step=8")
+                             "features__sift__step=8")
     parser.add_argument("--name", default=None, help="result name (serve, or serve_soak)")
     parser.add_argument("--soak", action="store_true", help="the mixed good/bad soak")
     args = parser.parse_args()

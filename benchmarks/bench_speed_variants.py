@@ -17,8 +17,8 @@ Accuracy of the same variants comes from bench_caltech101.py with the same
 
 Usage:
     python benchmarks/bench_speed_variants.py \
-        --variant "" --variant features__sift__features__step=6 \
-        --variant features__sift__features__step=8
+        --variant "" --variant features__sift__step=6 \
+        --variant features__sift__step=8
 """
 
 from __future__ import annotations
