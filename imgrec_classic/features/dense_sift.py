@@ -70,14 +70,20 @@ def _orientation_planes(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     gy = cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=1, scale=-0.5)  # y up, as OpenCV SIFT
     mag, ang = cv2.cartToPolar(gx, gy)
     t = ang * np.float32(N_ORIENTATIONS / (2 * np.pi))
-    d, wrapped, planes = np.empty_like(t), np.empty_like(t), []
-    # In-place per-plane arithmetic beats a scatter into an (H, W, 8) array by ~2x.
+    d, wrapped = np.empty_like(t), np.empty_like(t)
+    planes = np.empty((N_ORIENTATIONS, *t.shape), np.float32)
+    # OpenCV's element-wise calls into one buffer: ~1.7x faster than NumPy's here, and
+    # the same IEEE operations, so the same bits.
     for o in range(N_ORIENTATIONS):
-        np.abs(np.subtract(t, o, out=d), out=d)
-        np.minimum(d, np.subtract(N_ORIENTATIONS, d, out=wrapped), out=d)
-        np.maximum(np.subtract(1, d, out=d), 0, out=d)
-        planes.append(d * mag)
-    return mag, cv2.merge(planes)
+        cv2.absdiff(t, o, dst=d)
+        if o in (0, N_ORIENTATIONS - 1):
+            # Only the end planes wrap around: for the others, whenever 8 - d < d the
+            # weight is 0 either way.
+            cv2.min(d, cv2.subtract(N_ORIENTATIONS, d, dst=wrapped), dst=d)
+        cv2.subtract(1, d, dst=d)
+        cv2.max(d, 0, dst=d)
+        cv2.multiply(d, mag, dst=planes[o])
+    return mag, cv2.merge(list(planes))
 
 
 def check_sizes(sizes) -> None:
@@ -108,12 +114,12 @@ def _grid_view(pooled: np.ndarray, size: int, step: int, x0: int, y0: int,
 
 def _describe_size(image: np.ndarray, size: int, step: int, xs: np.ndarray, ys: np.ndarray,
                    contrast_threshold: float | None) -> tuple[np.ndarray, np.ndarray]:
-    """Raw descriptors of one bin size at the kept centres, before the spatial window.
+    """Raw descriptors of one bin size, before the spatial window and normalisation.
 
-    Returns the (ny, nx) mask of kept centres and their (n_kept, 128) descriptors.
-    Contrast comes from pooling the magnitude alone (orientation weights sum to it),
-    an eighth of the work of summing the descriptors. The gather is a plain copy:
-    weighting while gathering is 3x slower, so the window is applied later.
+    Returns the (ny, nx) mask of kept centres and the strided (ny, nx, 4, 4, 8) view of
+    every centre's bins in the pooled planes (:func:`_write_normalized` gathers the kept
+    ones). Contrast comes from pooling the magnitude alone (orientation weights sum to
+    it), an eighth of the work of summing the descriptors.
     """
     mag, planes = _orientation_planes(image)
     kernel = _triangle(size)
@@ -128,9 +134,25 @@ def _describe_size(image: np.ndarray, size: int, step: int, xs: np.ndarray, ys: 
         contrast = np.einsum("rcij,ij->rc", bins, _WINDOW)
         keep = contrast >= contrast_threshold * _WINDOW.sum()
     pooled = cv2.sepFilter2D(planes, cv2.CV_32F, kernel, kernel, borderType=cv2.BORDER_CONSTANT)
-    view = _grid_view(pooled, size, step, x0, y0, shape)
-    raw = view[keep] if not keep.all() else view.reshape(-1, *view.shape[2:])
-    return keep, raw.reshape(len(raw), N_BINS * N_BINS * N_ORIENTATIONS)
+    return keep, _grid_view(pooled, size, step, x0, y0, shape)
+
+
+def _write_normalized(view: np.ndarray, keep: np.ndarray, root: bool, out: np.ndarray) -> None:
+    """Gather the kept descriptors of ``view`` and SIFT-normalise them into ``out``.
+
+    A few grid rows at a time: each gathered block is normalised while it is still in
+    cache, instead of gathering the whole grid into a fresh array first. The gather
+    is a plain copy (weighting while gathering is 3x slower); the window is applied
+    by the normalisation.
+    """
+    rows = max(1, 1024 // keep.shape[1])
+    start = 0
+    for r in range(0, len(keep), rows):
+        block = view[r:r + rows][keep[r:r + rows]]
+        stop = start + len(block)
+        l2_clip_normalize(block.reshape(len(block), out.shape[1]), weights=_WINDOW_WEIGHTS,
+                          root=root, out=out[start:stop])
+        start = stop
 
 
 def dense_sift(image, step: int = 4, sizes=(8,), magnif: float = 6.0,
@@ -199,14 +221,14 @@ def dense_sift(image, step: int = 4, sizes=(8,), magnif: float = 6.0,
     for k, result in zip(order, thread_map(describe, [sizes[k] for k in order]), strict=True):
         described[k] = result
     positions = [grid[keep] for keep, _ in described]
-    scales = [np.full(len(raw), size, np.float32)
-              for size, (_, raw) in zip(sizes, described, strict=True)]
-    starts = np.cumsum([0, *(len(raw) for _, raw in described)])
+    counts = [int(keep.sum()) for keep, _ in described]
+    scales = [np.full(n, size, np.float32) for size, n in zip(sizes, counts, strict=True)]
+    starts = np.cumsum([0, *counts])
     descriptors = np.empty((starts[-1], N_BINS * N_BINS * N_ORIENTATIONS), np.float32)
 
     def normalize(k):
-        l2_clip_normalize(described[k][1], weights=_WINDOW_WEIGHTS, root=root,
-                          out=descriptors[starts[k]:starts[k + 1]])
+        keep, view = described[k]
+        _write_normalized(view, keep, root, descriptors[starts[k]:starts[k + 1]])
 
     thread_map(normalize, range(len(sizes)))
     positions, scales = np.concatenate(positions), np.concatenate(scales)
