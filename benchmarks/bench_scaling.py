@@ -52,7 +52,9 @@ def throughput_rows(paths, presets, n_images=200):
         model.set_params(**{k: 1 for k in model.get_params() if k.endswith("n_threads")})
         model.fit(images)
         for n_jobs in (1, 2):
-            set_n_jobs(model, n_jobs).transform(images[:8])  # start the workers
+            # One untimed pass: every worker starts and loads what it needs (torch and
+            # the network weights for the CNN take seconds), whichever batches it gets.
+            set_n_jobs(model, n_jobs).transform(images)
             start = time.perf_counter()
             with one_core():  # one worker means one core: no BLAS or OpenCV threads either
                 model.transform(images)

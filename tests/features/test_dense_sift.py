@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 
 from imgrec_classic.features import DenseSIFT, dense_sift, root_sift
-from imgrec_classic.features.dense_sift import dense_grid
+from imgrec_classic.features.dense_sift import (
+    _WINDOW_WEIGHTS,
+    _describe_size,
+    _orientation_planes,
+    dense_grid,
+)
+from imgrec_classic.features.sift import l2_clip_normalize
 
 GOLDEN = Path(__file__).parent / "golden" / "dense_sift_camera.npy"
 
@@ -146,6 +152,35 @@ def test_golden_regression(camera):
     golden = np.load(GOLDEN)
     assert golden.shape == (98, 128)
     np.testing.assert_allclose(desc, golden, atol=1e-5)
+
+
+def test_orientation_planes_equal_the_circular_distance_rule(rng):
+    """Every plane is mag * max(0, 1 - d), d the circular distance in bins, to the bit
+    (the implementation wraps only the two end planes, where the rule can differ)."""
+    image = cv2.GaussianBlur(rng.random((61, 47), dtype=np.float32), (0, 0), 0.8)
+    mag, planes = _orientation_planes(image)
+    gx = cv2.Sobel(image, cv2.CV_32F, 1, 0, ksize=1, scale=0.5)
+    gy = cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=1, scale=-0.5)
+    t = cv2.cartToPolar(gx, gy)[1] * np.float32(8 / (2 * np.pi))
+    for o in range(8):
+        d = np.abs(t - np.float32(o))
+        expected = np.maximum(1 - np.minimum(d, 8 - d), 0) * mag
+        assert np.array_equal(planes[..., o], expected), o
+
+
+@pytest.mark.parametrize("threshold", [None, 0.02])
+def test_descriptors_equal_whole_grid_normalisation(rng, threshold):
+    """Gathering and normalising a few grid rows at a time gives the same bits as
+    normalising the whole gathered grid at once."""
+    image = cv2.GaussianBlur(rng.random((150, 170), dtype=np.float32), (0, 0), 1.0)
+    _, _, got = dense_sift(image, step=2, sizes=(4,), magnif=0, contrast_threshold=threshold,
+                           root=True)
+    xs, ys = dense_grid(image.shape, 2, 4)
+    keep, view = _describe_size(image, 4, 2, xs, ys, threshold)
+    assert keep.sum() > 0 and len(ys) > 1024 // len(xs)  # several blocks of grid rows
+    raw = view[keep].reshape(-1, 128)
+    expected = l2_clip_normalize(raw, weights=_WINDOW_WEIGHTS, root=True)
+    assert np.array_equal(got, expected)
 
 
 def test_estimator_positions_are_normalised(camera):
