@@ -246,6 +246,7 @@ def _predict(args: argparse.Namespace) -> int:
         if "://" in str(path):
             raise ValueError(f"{path} is a URL: predict reads local files; fetch images first "
                              "with `imgrec download URLS_FILE DEST`")
+    args.images = _image_files(args.images)
     model, _ = _load_for_work(args)
     # One entry per image, in order, in the shape of the HTTP API's /predict entries.
     entries = []
@@ -274,6 +275,22 @@ def _predict(args: argparse.Namespace) -> int:
                     "probability": "; probabilities"}.get(entry["score_kind"], "")
             print(f"{entry['file']}: {entry['label']}" + (f"  ({scores}{kind})" if scores else ""))
     return 1 if failed else 0
+
+
+def _image_files(paths: list[str]) -> list[str]:
+    """``paths`` with every folder replaced by the images in it, at any depth."""
+    from .io.folders import list_images
+
+    files = []
+    for path in paths:
+        if not os.path.isdir(path):
+            files.append(path)
+            continue
+        found = list_images(path)
+        if not found:
+            raise ValueError(f"no images in folder {path!r} (by extension)")
+        files += found
+    return files
 
 
 def _watch(args: argparse.Namespace) -> int:
@@ -524,7 +541,8 @@ def _build_parser() -> argparse.ArgumentParser:
                "  2    wrong usage (unknown option, bad value)\n"
                "  3    download: some URLs failed (the manifest says why)\n"
                "  4    update --promote-if-better: the new model is not better, not written\n"
-               "  130  interrupted (Ctrl+C)")
+               "  130  interrupted (Ctrl+C)\n"
+               "  141  the reader of the output left (`| head`)")
     parser.add_argument("--version", action="version", version=f"imgrec-classic {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
@@ -614,7 +632,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "predict", help="label images with a saved model",
         description="Print the predicted label and the best-scoring classes of each IMAGE.")
     _model_arguments(predict)
-    predict.add_argument("images", metavar="IMAGE", nargs="+", help="image files")
+    predict.add_argument("images", metavar="IMAGE", nargs="+",
+                         help="image files, or folders (every image in them, at any depth)")
     predict.add_argument("--top-k", type=int, default=5, help="classes to show per image")
     predict.add_argument("--json", action="store_true", help="print JSON")
     _work_arguments(predict)
@@ -760,6 +779,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of stdout left (`imgrec predict ... | head`): stop quietly, as shell
+        # tools do, and keep the interpreter from failing on its last flush.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (OSError, ValueError, ImportError) as exc:
         print(f"imgrec {args.command}: error: {exc}", file=sys.stderr)
         return 1

@@ -170,6 +170,32 @@ def test_predict_text_and_json(trained, digit_folder):
     assert set(as_json[1]) == {"file", "label", "score_kind", "top"}
 
 
+def test_predict_takes_folders(trained, digit_folder, tmp_path):
+    import json
+
+    _, model = trained
+    result = _imgrec("predict", model, digit_folder / "d3", "--json", "--quiet")
+    entries = json.loads(result.stdout)
+    files = sorted(str(p) for p in (digit_folder / "d3").glob("*.png"))
+    assert [e["file"] for e in entries] == files
+    assert sum(e["label"] == "d3" for e in entries) >= 0.9 * len(files)
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("no image here")
+    empty = _imgrec("predict", model, tmp_path / "empty")
+    assert empty.returncode == 1 and "no images in folder" in empty.stderr
+
+
+def test_a_closed_output_pipe_ends_quietly(trained, digit_folder):
+    _, model = trained
+    process = subprocess.Popen([sys.executable, "-m", "imgrec_classic.cli", "predict", str(model),
+                                str(digit_folder / "d1"), "--quiet"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # the reader leaves before the first line, as `| head -0` does
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 141
+    assert b"Error" not in err and b"error" not in err
+
+
 def test_a_foreign_pickle_needs_trust(trained, digit_folder, tmp_path, monkeypatch):
     import shutil
 

@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from .images import MAX_PIXELS, ImageDecodeError, read_image
 
-__all__ = ["IMAGE_EXTENSIONS", "load_image_folder", "read_idx"]
+__all__ = ["IMAGE_EXTENSIONS", "list_images", "load_image_folder", "read_idx"]
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pgm",
                     ".ppm", ".pbm")
@@ -78,7 +78,7 @@ def load_image_folder(root: str | os.PathLike, extensions: Iterable[str] = IMAGE
     root = Path(root)
     if not root.is_dir():
         raise NotADirectoryError(f"image folder {str(root)!r} does not exist or is not a folder")
-    accepted = {e.lower() if e.startswith(".") else f".{e.lower()}" for e in extensions}
+    accepted = _accepted(extensions)
     classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     images, target, skipped = [], [], []
     for path in sorted(p for p in root.iterdir() if p.is_file() and not p.name.startswith(".")):
@@ -106,6 +106,54 @@ def load_image_folder(root: str | os.PathLike, extensions: Iterable[str] = IMAGE
                          f"with extensions {sorted(accepted)})")
     return Bunch(images=images, target=np.asarray(target, np.int64), target_names=classes,
                  skipped=skipped, root=str(root))
+
+
+def list_images(folder: str | os.PathLike,
+                extensions: Iterable[str] = IMAGE_EXTENSIONS) -> list[str]:
+    """The image files below ``folder``, at any depth, sorted by path.
+
+    A file is an image by its extension (case-insensitive); hidden files and
+    folders (names starting with ``.``) are left out.
+
+    Parameters
+    ----------
+    folder : path
+    extensions : iterable of str, default=IMAGE_EXTENSIONS
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    NotADirectoryError
+        ``folder`` is not a folder.
+    OSError
+        A folder below it cannot be listed (e.g. ``PermissionError``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> (root / "b").mkdir()
+    >>> for name in ("b/2.JPG", "1.png", "notes.txt", ".hidden.png"):
+    ...     _ = (root / name).write_bytes(b"")
+    >>> [pathlib.Path(p).relative_to(root).as_posix() for p in list_images(root)]
+    ['1.png', 'b/2.JPG']
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{str(folder)!r} does not exist or is not a folder")
+    accepted = _accepted(extensions)
+    files, unreadable = _files(folder)
+    if unreadable:
+        raise unreadable[0]
+    return [str(p) for p in files if p.suffix.lower() in accepted]
+
+
+def _accepted(extensions: Iterable[str]) -> set[str]:
+    """Extensions lower-cased, each with its dot."""
+    return {e.lower() if e.startswith(".") else f".{e.lower()}" for e in extensions}
 
 
 def _files(folder: Path) -> tuple[list[Path], list[OSError]]:

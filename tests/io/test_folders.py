@@ -134,3 +134,15 @@ def test_a_fifo_in_a_class_folder_is_skipped_with_a_reason(tmp_path):
     data = load_image_folder(tmp_path, on_error="skip")
     assert len(data.images) == 2
     assert any("pipe.jpg" in p and "not a regular file" in r for p, r in data.skipped)
+
+
+def test_list_images_walks_a_folder_by_extension(tmp_path):
+    from imgrec_classic.io.folders import list_images
+
+    (tmp_path / "a" / ".hidden").mkdir(parents=True)
+    for name in ("z.png", "a/b.JPEG", "a/notes.txt", "a/.c.png", "a/.hidden/d.png"):
+        (tmp_path / name).write_bytes(b"")
+    assert list_images(tmp_path) == [str(tmp_path / "a" / "b.JPEG"), str(tmp_path / "z.png")]
+    assert list_images(tmp_path, extensions=["png"]) == [str(tmp_path / "z.png")]
+    with pytest.raises(NotADirectoryError, match="not a folder"):
+        list_images(tmp_path / "z.png")
