@@ -114,13 +114,11 @@ def _train(args: argparse.Namespace) -> int:
 
     from .evaluation import evaluate
     from .persistence import save_model
-    from .pipelines import preset
+    from .pipelines import configure, preset
 
     params = dict(parse_param(p) for p in args.param)
     model = preset(args.preset, n_jobs=args.n_jobs, verbose=not args.quiet, **params)
     if args.cache:
-        from .pipelines import configure
-
         configure(model, cache=args.cache)
     _check_output(args.output)
     data, labels = _load_folder(args.data_dir, verbose=not args.quiet)
@@ -145,6 +143,8 @@ def _train(args: argparse.Namespace) -> int:
         print(f"held-out {len(test_images)} images: {report}")
     from .update import data_manifest
 
+    if args.cache:  # the metadata records it for `imgrec update`; the model itself, served
+        configure(model, cache=False)  # or watched, would cache every request or frame
     # The data manifest (files and their hashes): `imgrec update` retrains from it.
     path = save_model(model, args.output, preset=args.preset,
                       params={k: repr(v) for k, v in params.items()},
@@ -701,7 +701,7 @@ def _build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--smooth", type=int, default=1,
                        help="average the scores of the last N frames (1: no smoothing)")
     watch.add_argument("--top-k", type=int, default=3, help="classes to show per frame")
-    watch.add_argument("--output", metavar="VIDEO",
+    watch.add_argument("-o", "--output", metavar="VIDEO",
                        help="write the classified frames, label and score drawn (.mp4 or .avi)")
     watch.add_argument("--every-frame", action="store_true",
                        help="a file: classify every frame, as fast as the model goes, instead "
@@ -740,7 +740,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def _load_for_work(args: argparse.Namespace):
     """The model of ``args.model`` and its metadata, with the workers and progress bars
-    the flags ask for."""
+    the flags ask for, and no row cache (a file saved with one would write an entry for
+    every image it labels)."""
     from sklearn.pipeline import Pipeline
 
     from .persistence import load_model
@@ -748,7 +749,8 @@ def _load_for_work(args: argparse.Namespace):
 
     model, metadata = load_model(args.model, allow_pickle=args.trust)
     if isinstance(model, Pipeline):
-        configure(model, n_jobs=args.n_jobs, verbose=not (args.quiet or args.json))
+        configure(model, n_jobs=args.n_jobs, verbose=not (args.quiet or args.json),
+                  cache=False)
     return model, metadata
 
 

@@ -263,10 +263,12 @@ def configure(pipeline: Pipeline, n_jobs: int | None = None, verbose: bool | Non
     verbose : bool or None, default=None
         Progress bars of every pass, the vocabulary and mixture fits included;
         None leaves them.
-    cache : path or None, default=None
+    cache : path, None or False, default=None
         Folder of the image encoder's encoded rows (its ``cache``): an image these
-        fitted encoders have seen is not decoded again; None leaves it. (Each
-        extractor's own ``cache`` keeps descriptors instead, for refitting encoders.)
+        fitted encoders have seen is not decoded again; None leaves it, False turns
+        it off (a served or watched model would otherwise write one entry per
+        request or frame). (Each extractor's own ``cache`` keeps descriptors instead,
+        for refitting encoders.)
 
     Returns
     -------
@@ -289,7 +291,7 @@ def configure(pipeline: Pipeline, n_jobs: int | None = None, verbose: bool | Non
                 if encoder is not None and "verbose" in encoder.get_params(deep=False):
                     encoder.set_params(verbose=verbose)
         if cache is not None and isinstance(step, ImageEncoder):
-            step.set_params(cache=str(cache))
+            step.set_params(cache=None if cache is False else str(cache))
     return pipeline
 
 

@@ -83,7 +83,8 @@ def update_model(model, metadata: dict, new_images, new_labels, *, refit_encoder
     Returns
     -------
     Bunch
-        ``model`` (the new one), ``metadata`` (for :func:`save_model`), ``old_report``
+        ``model`` (the new one, without the row cache, which ``metadata`` records),
+        ``metadata`` (for :func:`save_model`), ``old_report``
         and ``new_report`` (:class:`~imgrec_classic.evaluation.Report` on the same
         held-out images, or None without any), ``held_out`` (the manifest).
 
@@ -120,6 +121,8 @@ def update_model(model, metadata: dict, new_images, new_labels, *, refit_encoder
                     "n_train": len(train), "cache": None if cache is None else str(cache),
                     "refit_encoder": refit_encoder,
                     "metrics": None if new_report is None else new_report.to_dict()}
+    if isinstance(new_model, Pipeline):  # the metadata records the cache, not the model
+        configure(new_model, cache=False)
     return Bunch(model=new_model, metadata=new_metadata, old_report=old_report,
                  new_report=new_report, held_out=held_out)
 

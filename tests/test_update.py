@@ -49,6 +49,17 @@ def test_train_records_the_data_manifest(trained):
     assert meta["cache"] == str(base / "cache")
 
 
+def test_saved_models_leave_the_cache_to_the_metadata(trained, capsys):
+    base, model, new = trained
+    fitted, _ = load_model(model)
+    assert fitted.get_params()["features__cache"] is None
+    before = sorted((base / "cache").rglob("*"))
+    assert before  # training filled it
+    images = [str(p) for p in sorted((new / "d3").glob("*.png"))[:5]]
+    assert main(["predict", str(model), *images, "--quiet"]) == 0
+    assert sorted((base / "cache").rglob("*")) == before  # labelling caches nothing
+
+
 def test_update_keeps_the_encoder_and_extracts_only_new_images(trained, monkeypatch, capsys):
     from imgrec_classic.encoding import vocabulary
     from imgrec_classic.features.dense_sift import DenseSIFT
@@ -71,6 +82,8 @@ def test_update_keeps_the_encoder_and_extracts_only_new_images(trained, monkeypa
     printed = capsys.readouterr().out
     assert "| mean class accuracy |" in printed
     new_model, meta = load_model(out)
+    assert new_model.get_params()["features__cache"] is None
+    assert meta["cache"] == old_meta["cache"]
     assert meta["parent"] and len(meta["parent"]) == 64
     assert len(meta["training_data"]) == len(old_meta["training_data"]) + 80
     assert list(new_model.classes_) == ["d0", "d1", "d2", "d3"]  # learned the new class

@@ -39,8 +39,11 @@ def run(model_path: str | os.PathLike, host: str = "127.0.0.1", port: int = 8000
     import logging
     import socket
 
+    from sklearn.pipeline import Pipeline
+
     from .._compat import optional_import
     from ..persistence import load_model
+    from ..pipelines import configure
 
     uvicorn = optional_import("uvicorn", "serve")
     try:  # a busy port is reported now, not after "serving on ..."
@@ -49,6 +52,8 @@ def run(model_path: str | os.PathLike, host: str = "127.0.0.1", port: int = 8000
     except OSError as exc:
         raise OSError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from None
     model, metadata = load_model(model_path, allow_pickle=allow_pickle)
+    if isinstance(model, Pipeline):  # a row cache would keep an entry per request
+        configure(model, cache=False)
     with open(model_path, "rb") as f:
         model_id = hashlib.file_digest(f, "sha256").hexdigest()
     app = create_app(model, metadata, max_bytes=int(max_mb * 2**20), token=token,
