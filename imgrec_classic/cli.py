@@ -116,6 +116,8 @@ def _train(args: argparse.Namespace) -> int:
     from .persistence import save_model
     from .pipelines import configure, preset
 
+    if not 0 <= args.test_size < 1:
+        raise ValueError(f"--test-size is a fraction in [0, 1), got {args.test_size}")
     params = dict(parse_param(p) for p in args.param)
     model = preset(args.preset, n_jobs=args.n_jobs, verbose=not args.quiet, **params)
     if args.cache:
@@ -131,6 +133,7 @@ def _train(args: argparse.Namespace) -> int:
     if args.test_size > 0:
         from sklearn.model_selection import train_test_split
 
+        _check_held_out(y, args.test_size)
         images, test_images, y, y_test = train_test_split(
             images, y, test_size=args.test_size, stratify=y, random_state=args.seed)
     print(f"training {args.preset} on {len(images)} images of {len(set(y))} classes")
@@ -155,6 +158,23 @@ def _train(args: argparse.Namespace) -> int:
                       cache=None if args.cache is None else os.path.abspath(args.cache))
     print(f"saved {path} (fit {fit_seconds:.1f} s)")
     return 0
+
+
+def _check_held_out(labels, test_size: float) -> None:
+    """Raise, before any work, unless a stratified hold-out of ``test_size`` exists."""
+    import numpy as np
+
+    names, counts = np.unique(labels, return_counts=True)
+    single = [str(n) for n, c in zip(names, counts, strict=True) if c < 2]
+    if single:
+        raise ValueError(f"class(es) {', '.join(single[:5])} hold one image: a held-out "
+                         "evaluation needs two or more per class; add images or pass "
+                         "--test-size 0")
+    held = np.ceil(test_size * len(labels))  # scikit-learn's rounding
+    if held < len(names) or len(labels) - held < len(names):
+        raise ValueError(f"--test-size {test_size} of {len(labels)} images cannot give each of "
+                         f"the {len(names)} classes a training and a held-out image; change "
+                         "it, or pass --test-size 0")
 
 
 def _update(args: argparse.Namespace) -> int:

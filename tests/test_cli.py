@@ -170,6 +170,26 @@ def test_predict_text_and_json(trained, digit_folder):
     assert set(as_json[1]) == {"file", "label", "score_kind", "top"}
 
 
+def test_train_refuses_a_hold_out_it_cannot_make_before_any_work(digit_folder, tmp_path):
+    import shutil
+
+    root = tmp_path / "few"
+    for label, n in (("a", 1), ("b", 3)):
+        (root / label).mkdir(parents=True)
+        for i in range(n):
+            shutil.copy(digit_folder / "d1" / f"{i}.png", root / label / f"{i}.png")
+    out = tmp_path / "m.imgrec"
+    single = _imgrec("train", root, "--preset", "hog-svm", "-o", out)
+    assert single.returncode == 1 and "class(es) a hold one image" in single.stderr
+    small = _imgrec("train", digit_folder, "--preset", "hog-svm", "-o", out, "--test-size", "0.01")
+    assert small.returncode == 1 and "each of the 5 classes" in small.stderr
+    whole = _imgrec("train", root, "--preset", "hog-svm", "-o", out, "--test-size", "1")
+    assert whole.returncode == 1 and "fraction in [0, 1)" in whole.stderr
+    assert not out.exists()
+    everything = _imgrec("train", root, "--preset", "hog-svm", "-o", out, "--test-size", "0")
+    assert everything.returncode == 0 and out.exists()
+
+
 def test_predict_takes_folders(trained, digit_folder, tmp_path):
     import json
 
