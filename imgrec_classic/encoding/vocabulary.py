@@ -38,7 +38,10 @@ def sample_descriptors(X, max_descriptors: int, random_state=None) -> np.ndarray
     """At most ``max_descriptors`` rows of ``X``, drawn uniformly without replacement."""
     n = X.n_descriptors if isinstance(X, Descriptors) else len(X)
     if n == 0:
-        raise ValueError("no descriptors to learn from: every image gave an empty block")
+        raise ValueError("no descriptors to learn from: the extractor found none in any image "
+                         "(images smaller than its patches, as 20 px digits are for dense "
+                         "SIFT with bins up to 10 px, or flat ones under its contrast "
+                         "threshold); check the image sizes and the extractor's parameters")
     values = X.values if isinstance(X, Descriptors) else np.asarray(X)
     if n > max_descriptors:
         rows = np.sort(check_random_state(random_state).choice(n, max_descriptors, replace=False))

@@ -79,3 +79,14 @@ def test_indices_alone_equal_those_returned_with_distances(rng, search):
     np.testing.assert_array_equal(nearest_words(X, vocab.cluster_centers_,
                                                 return_distance=False)[:, 0],
                                   nearest_words(X, vocab.cluster_centers_)[0][:, 0])
+
+
+def test_images_too_small_for_the_extractor_say_so():
+    from imgrec_classic.compose import ImageEncoder
+    from imgrec_classic.encoding import FisherVector
+    from imgrec_classic.features import DenseSIFT
+
+    digits = [np.full((20, 20), 128, np.uint8) for _ in range(3)]
+    encoder = ImageEncoder([("sift", DenseSIFT(), FisherVector(n_components=2))])
+    with pytest.raises(ValueError, match="no descriptors to learn from.*smaller than its patches"):
+        encoder.fit(digits)
