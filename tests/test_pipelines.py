@@ -45,7 +45,7 @@ def test_preset_params_list_the_knobs_with_their_defaults():
     from imgrec_classic.pipelines import preset_params
 
     params = preset_params("dsift-fisher-hog-color-svm")
-    assert params["features__sift__step"] == 4
+    assert params["features__sift__step"] == 5
     assert params["features__sift_encoding__n_components"] == 256
     assert params["classifier__C"] == 10
     assert not any(k.endswith("n_jobs") for k in params)
