@@ -194,9 +194,9 @@ _BUILDERS: dict[str, tuple[Callable[[], list], str]] = {
                                "beside HSV colour histograms (2x2 cells, Hellinger map), "
                                "linear SVM"),
     "dsift-fisher-hog-color-svm": (_dsift_fisher_hog_color_svm, "the dsift-fisher-svm Fisher "
-                                   "vectors (grid step 5) beside HOG of a 128x128 resize and HSV colour "
-                                   "histograms (4x4 cells), weighted, linear SVM; the best "
-                                   "on Caltech-101"),
+                                   "vectors (grid step 5) beside HOG of a 128x128 resize and "
+                                   "HSV colour histograms (4x4 cells), weighted, linear SVM; "
+                                   "the best on Caltech-101"),
     "cnn-svm": (_cnn_svm, "frozen EfficientNet-Lite0 (ImageNet) embedding of a 224 px centre "
                 "crop, L2, linear SVM; needs the [cnn] extra"),
     "cnn-fisher-svm": (_cnn_fisher_svm, "cells of EfficientNet-Lite0's stride-16 feature map "
