@@ -115,7 +115,7 @@ def _dsift_fisher_hog_color_svm():
 def _fusion_branches() -> list:
     # HOG and colour make up for a sparser grid: at step 5 (two thirds of step 4's
     # descriptors) the fusion scores 80.1 / 80.4 % on Caltech-101 splits 0 / 1, against
-    # 80.5 / 80.3 % at step 4, for about 1.2x the images per core.
+    # 80.5 / 80.3 % at step 4, for 1.2-1.55x the images per core (hosts differ).
     hog = HOG(image_shape=(128, 128), pixels_per_cell=(16, 16), orientations=18,
               signed_gradient=True)
     color = ColorHistogram(bins=(8, 4, 4), grid=(4, 4), max_side=480)
