@@ -521,7 +521,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     run(args.model, host=args.host, port=args.port, max_mb=args.max_mb,
         allow_pickle=args.trust, token=args.token, quiet=args.quiet,
-        feedback_dir=args.feedback_dir)
+        feedback_dir=args.feedback_dir, row_cache=False if args.no_cache else args.cache)
     return 0
 
 
@@ -754,6 +754,13 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="accept POST /feedback (an image, or the id of a prediction, and "
                        "its right label) and store the images as DIR/<label>/<sha256>.<ext>, "
                        "a folder `imgrec update` learns from")
+    serve.add_argument("--cache", metavar="DIR", default=None,
+                       help="with --feedback-dir: the row cache where the encoded rows of "
+                       "images given as feedback are written, so `imgrec update` does not "
+                       "encode them again (default: the one the model was trained with, when "
+                       "it is on this machine)")
+    serve.add_argument("--no-cache", action="store_true",
+                       help="keep no rows for feedback")
     serve.set_defaults(func=_serve)
     return parser
 

@@ -263,6 +263,30 @@ class ImageEncoder(TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_images, n_features_out_), float32
         """
+        return self._rows(X, keep_codes=False)[0]
+
+    def transform_with_codes(self, X) -> tuple[np.ndarray, list[dict]]:
+        """:meth:`transform`, and each image's branch outputs as the row cache holds them.
+
+        A service keeps the second for images that may come back as labelled
+        feedback: :meth:`cache_codes` then stores them, so that retraining on those
+        images does not encode them again.
+
+        Parameters
+        ----------
+        X : sequence of images (paths, bytes, file objects or arrays)
+
+        Returns
+        -------
+        rows : ndarray of shape (n_images, n_features_out_), float32
+            Exactly ``transform(X)``.
+        codes : list of dict
+            Per image, ``{branch name: its encoded output, unweighted}`` for the
+            branches of nonzero weight.
+        """
+        return self._rows(X, keep_codes=True)
+
+    def _rows(self, X, keep_codes: bool) -> tuple[np.ndarray, list[dict] | None]:
         check_is_fitted(self)
         images = as_image_list(X)
         active = self._active()
@@ -278,10 +302,46 @@ class ImageEncoder(TransformerMixin, BaseEstimator):
                             desc=f"extracting and encoding {len(images):,} images ({branches})",
                             batch_size=self.batch_size)
         # Each code lands, weighted, in its slice of the output: no row buffer beside it.
+        kept = [] if keep_codes else None
         for i, per_branch in enumerate(codes):
             for k, code in per_branch.items():
                 np.multiply(code, weights[k], out=out[i, columns[k]], casting="unsafe")
-        return out
+            if keep_codes:
+                kept.append({active[k][0]: code for k, code in per_branch.items()})
+        return out, kept
+
+    def cache_codes(self, folder, codes: dict, digest: str) -> None:
+        """Store one image's branch outputs in the row cache ``folder``.
+
+        Parameters
+        ----------
+        folder : path
+            A row cache, as ``cache`` takes it.
+        codes : dict
+            One image's entry of :meth:`transform_with_codes`.
+        digest : str
+            The image's content key: the SHA-256 (hex) of its file's bytes. A later
+            pass over that file with ``cache=folder`` reads these codes instead of
+            decoding and encoding it.
+
+        Examples
+        --------
+        >>> import tempfile, hashlib, cv2, numpy as np
+        >>> from imgrec_classic.features import HOG
+        >>> encoder = ImageEncoder([("hog", HOG(image_shape=(32, 32)), None)])
+        >>> image = np.random.default_rng(0).integers(0, 256, (40, 40), np.uint8)
+        >>> png = cv2.imencode(".png", image)[1].tobytes()
+        >>> rows, codes = encoder.fit([png]).transform_with_codes([png])
+        >>> folder = tempfile.mkdtemp()
+        >>> encoder.cache_codes(folder, codes[0], hashlib.sha256(png).hexdigest())
+        >>> bool((encoder.set_params(cache=folder).transform([png]) == rows).all())
+        True
+        """
+        check_is_fitted(self)
+        for name, extractor, encoder in self._active():
+            if name in codes:
+                cache = DescriptorCache(folder, extractor, encoder)
+                cache.put_at(cache.path(None, digest), codes[name])
 
     # -- checks and helpers -----------------------------------------------------------
     def _row_caches(self, active) -> list:

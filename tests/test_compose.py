@@ -95,6 +95,28 @@ def test_row_cache_spares_every_decode_of_seen_images_and_gives_the_same_rows(
     assert sum(counts.values()) == 2
 
 
+def test_codes_kept_from_a_pass_are_what_the_row_cache_serves_later(decode_counts, tmp_path):
+    import hashlib
+
+    import cv2
+
+    blobs = [cv2.imencode(".png", im)[1].tobytes() for im in _images(n=4)]
+    encoder = ImageEncoder(_branches(), weights={"hog": 0.5, "color": 0.0}).fit(blobs)
+    rows, codes = encoder.transform_with_codes(blobs)
+    np.testing.assert_array_equal(rows, encoder.transform(blobs))
+    assert [sorted(c) for c in codes] == [["hog", "sift"]] * 4  # a zero weight: no code
+    widths = encoder.widths_
+    np.testing.assert_array_equal(codes[0]["sift"], rows[0, :widths["sift"]])
+    # Stored codes are read back, not recomputed: give one image codes of ones.
+    ones = {name: np.ones_like(code) for name, code in codes[1].items()}
+    encoder.cache_codes(tmp_path, ones, hashlib.sha256(blobs[1]).hexdigest())
+    decode_counts.clear()
+    cached = encoder.set_params(cache=str(tmp_path)).transform(blobs[1:2])
+    assert sum(decode_counts.values()) == 0
+    assert set(cached[0, :widths["sift"]]) == {1.0}
+    assert set(cached[0, widths["sift"]:widths["sift"] + widths["hog"]]) == {0.5}
+
+
 def test_results_do_not_depend_on_n_jobs():
     images = _images(n=40)
     one = ImageEncoder(_branches(), n_jobs=1).fit_transform(images)

@@ -149,3 +149,75 @@ def test_update_model_keeps_the_label_type(tmp_path):
     result = update_model(model, metadata, paths[1::2], labels[1::2], test_size=0)
     assert result.model.predict(paths[:2]).dtype.kind == "i"
     json.dumps(result.metadata)
+
+
+def test_rows_kept_by_the_service_spare_the_update_every_new_image(trained, tmp_path,
+                                                                    monkeypatch):
+    import shutil
+
+    pytest.importorskip("fastapi")
+    pytest.importorskip("httpx2")
+    from fastapi.testclient import TestClient
+
+    from imgrec_classic.features.dense_sift import DenseSIFT
+    from imgrec_classic.serve import create_app
+    from imgrec_classic.update import update_model
+
+    base, model_path, new = trained
+    model, meta = load_model(model_path)
+    import hashlib
+
+    cache = shutil.copytree(base / "cache", tmp_path / "cache")  # the module's stays as it is
+    fb = tmp_path / "fb"
+    images = sorted((new / "d3").glob("*.png"))[:4] + sorted((new / "d0").glob("*.png"))[:2]
+    digests = {hashlib.sha256(p.read_bytes()).hexdigest() for p in images}
+    for entry in cache.rglob("*.npz"):  # rows other tests of this module may have cached
+        if entry.stem in digests:
+            entry.unlink()
+    before = len(list(cache.rglob("*.npz")))
+    with TestClient(create_app(model, meta, feedback_dir=fb, row_cache=cache)) as client:
+        answers = []
+        for path in images:
+            r = client.post("/predict", files={"file": (path.name, path.read_bytes(),
+                                                        "image/png")})
+            answers.append(r.json()["predictions"][0])
+        given = [client.post("/feedback", data={"id": a["id"], "label": path.parent.name})
+                 for a, path in zip(answers[:5], images, strict=False)]
+        assert [g.json()["rows_cached"] for g in given] == [True] * 5
+        # the same bytes uploaded as a file find the prediction's rows too
+        again = client.post("/feedback", files={"file": ("x.png", images[5].read_bytes(),
+                                                          "image/png")}, data={"label": "d0"})
+        assert again.json()["rows_cached"] is True
+        unseen = sorted((new / "d1").glob("*.png"))[0].read_bytes()
+        other = client.post("/feedback", files={"file": ("u.png", unseen, "image/png")},
+                            data={"label": "d1"})
+        assert other.json()["rows_cached"] is False
+    after = list(cache.rglob("*.npz"))
+    assert len(after) == before + 6 and digests <= {e.stem for e in after}  # one per image
+    stored = [str(p) for p in sorted(fb.glob("*/*.png")) if p.read_bytes() != unseen]
+    labels = [Path(p).parent.name for p in stored]
+    extracted = []
+    real = DenseSIFT._extract
+    monkeypatch.setattr(DenseSIFT, "_extract",
+                        lambda self, *a, **k: extracted.append(1) or real(self, *a, **k))
+    result = update_model(model, meta, stored, labels, test_size=0, cache=cache)
+    assert extracted == []  # recorded images and fed-back ones: all rows from the cache
+    assert "d3" in result.model.classes_
+    # the kept rows are the ones the files themselves give
+    np.testing.assert_allclose(model[0].set_params(cache=str(cache)).transform(stored),
+                               model[0].set_params(cache=None).transform(stored), rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_row_cache_needs_feedback_and_an_image_encoder(trained, tmp_path):
+    pytest.importorskip("fastapi")
+    from sklearn.linear_model import LogisticRegression
+
+    from imgrec_classic.serve import create_app
+
+    model, meta = load_model(trained[1])
+    with pytest.raises(ValueError, match="feedback_dir"):
+        create_app(model, meta, row_cache=tmp_path)
+    plain = LogisticRegression().fit([[0.0], [1.0]], ["a", "b"])
+    with pytest.raises(ValueError, match="ImageEncoder"):
+        create_app(plain, feedback_dir=tmp_path / "fb", row_cache=tmp_path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Literal
 
 __all__ = ["create_app", "run"]
 
@@ -19,13 +20,16 @@ create_app.__doc__ = "Build the FastAPI app; see :func:`imgrec_classic.serve.app
 def run(model_path: str | os.PathLike, host: str = "127.0.0.1", port: int = 8000,
         max_mb: float = 10.0, allow_pickle: bool = False, token: str | None = None,
         max_connections: int = 64, read_timeout: float = 20.0, quiet: bool = False,
-        feedback_dir: str | os.PathLike | None = None) -> None:
+        feedback_dir: str | os.PathLike | None = None,
+        row_cache: str | os.PathLike | Literal[False] | None = None) -> None:
     """Load a model file and serve it with uvicorn (one worker process).
 
     ``allow_pickle`` is :func:`~imgrec_classic.persistence.load_model`'s: True only
     for a pickle model file from someone you trust. ``token``, ``read_timeout``,
-    ``feedback_dir``: see :func:`~imgrec_classic.serve.app.create_app` (feedback
-    entries record the model file's SHA-256). Beyond ``max_connections`` open
+    ``feedback_dir``, ``row_cache``: see :func:`~imgrec_classic.serve.app.create_app`
+    (feedback entries record the model file's SHA-256); ``row_cache=None`` takes the
+    row cache the model was trained with when ``feedback_dir`` is set and that
+    folder exists here, False keeps no rows. Beyond ``max_connections`` open
     connections uvicorn answers 503. One log line per request on stderr unless
     ``quiet``.
 
@@ -56,8 +60,14 @@ def run(model_path: str | os.PathLike, host: str = "127.0.0.1", port: int = 8000
         configure(model, cache=False)
     with open(model_path, "rb") as f:
         model_id = hashlib.file_digest(f, "sha256").hexdigest()
+    recorded = metadata.get("cache")
+    if row_cache is None and feedback_dir is not None and recorded and os.path.isdir(recorded):
+        row_cache = recorded
     app = create_app(model, metadata, max_bytes=int(max_mb * 2**20), token=token,
-                     read_timeout=read_timeout, feedback_dir=feedback_dir, model_id=model_id)
+                     read_timeout=read_timeout, feedback_dir=feedback_dir, model_id=model_id,
+                     row_cache=row_cache or None)
+    if row_cache and not quiet:
+        print(f"rows of images given as feedback go to the row cache {row_cache}", flush=True)
     if not quiet:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))

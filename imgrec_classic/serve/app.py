@@ -31,7 +31,8 @@ log = logging.getLogger("imgrec_classic.serve")
 def create_app(model, metadata: dict | None = None, max_bytes: int = 10 * 2**20,
                max_files: int = 32, top_k: int = 5, max_pixels: int | None = MAX_PIXELS,
                max_in_flight: int = 4, max_queue: int = 32, read_timeout: float = 30.0,
-               token: str | None = None, feedback_dir=None, model_id: str | None = None):
+               token: str | None = None, feedback_dir=None, model_id: str | None = None,
+               row_cache=None):
     """Build the FastAPI application serving ``model``.
 
     Routes: ``POST /predict`` (multipart field ``files`` or ``file``, one image or
@@ -84,11 +85,19 @@ def create_app(model, metadata: dict | None = None, max_bytes: int = 10 * 2**20,
     model_id : str, default=None
         Recorded with each feedback entry (``imgrec serve`` passes the model
         file's SHA-256).
+    row_cache : path, default=None
+        With ``feedback_dir``: the model's row cache (``imgrec train --cache``).
+        The service keeps the encoded rows of its recent predictions, and an image
+        given as feedback has them written there, under its file's content key, so
+        ``imgrec update`` on ``feedback_dir`` does not decode or encode it again:
+        the prediction paid for it. Needs a pipeline whose first step is an
+        :class:`~imgrec_classic.compose.ImageEncoder` (every preset).
 
     Returns
     -------
     app : fastapi.FastAPI
     """
+    encoder = _row_encoder(model, row_cache, feedback_dir)
     fastapi = optional_import("fastapi", "serve")
     from fastapi import File, HTTPException, Request, UploadFile
     from fastapi.concurrency import run_in_threadpool
@@ -159,15 +168,17 @@ def create_app(model, metadata: dict | None = None, max_bytes: int = 10 * 2**20,
         try:
             blobs = [await upload.read(max_bytes + 1) for upload in uploads]
             entries = await run_in_threadpool(
-                _decode_and_predict, model, lock, uploads, blobs, max_bytes, max_pixels, top_k)
+                _decode_and_predict, model, lock, uploads, blobs, max_bytes, max_pixels, top_k,
+                encoder is not None)
         finally:
             in_flight.release()
         for entry, data in zip(entries, blobs, strict=True):
             if "error" in entry:
                 continue
             metrics.predicted(entry["label"], entry["top"][0]["score"] if entry["top"] else None)
+            codes = entry.pop("codes", None)
             if store is not None:  # feedback may name this prediction by its id
-                entry["id"] = store.remember(data, image_extension(data), entry["label"])
+                entry["id"] = store.remember(data, image_extension(data), entry["label"], codes)
         if all("error" in e for e in entries):
             first = entries[0]
             return JSONResponse({"detail": f"{first['file']}: {first['error']}",
@@ -201,12 +212,52 @@ def create_app(model, metadata: dict | None = None, max_bytes: int = 10 * 2**20,
             else:
                 raise HTTPException(422, "send the image as multipart 'file', or the 'id' of "
                                          "an earlier prediction, with its 'label'")
-            return await run_in_threadpool(store.add, data, label, ext, predicted)
+            return await run_in_threadpool(_store_feedback, store, encoder, row_cache, data,
+                                           label, ext, predicted)
 
     return app
 
 
-def _decode_and_predict(model, lock, uploads, blobs, max_bytes, max_pixels, top_k) -> list:
+def _row_encoder(model, row_cache, feedback_dir):
+    """The image encoder whose rows the service keeps for feedback, or None."""
+    if row_cache is None:
+        return None
+    from sklearn.pipeline import Pipeline
+
+    from ..compose import ImageEncoder
+
+    if feedback_dir is None:
+        raise ValueError("row_cache keeps rows for feedback: it needs feedback_dir")
+    if not (isinstance(model, Pipeline) and len(model) > 1
+            and isinstance(model[0], ImageEncoder)):
+        raise ValueError("row_cache needs a pipeline whose first step is an ImageEncoder "
+                         f"(every preset), got {type(model).__name__}")
+    return model[0]
+
+
+def _store_feedback(store, encoder, row_cache, data, label, ext, predicted) -> dict:
+    """Store a labelled image and, when the service kept its rows, cache them."""
+    entry = store.add(data, label, ext, predicted)
+    if encoder is not None:
+        codes = store.codes(entry["sha256"])
+        if codes is not None:
+            encoder.cache_codes(row_cache, codes, entry["sha256"])
+        entry["rows_cached"] = codes is not None
+    return entry
+
+
+def _predict(model, images, top_k, keep_codes) -> list:
+    """``predict_top_k``, each entry with its image's encoded rows when asked."""
+    if not keep_codes:
+        return predict_top_k(model, images, k=top_k)
+    rows, codes = model[0].transform_with_codes(images)
+    rest = model[-1] if len(model) == 2 else model[1:]
+    results = predict_top_k(rest, rows, k=top_k)
+    return [{**result, "codes": kept} for result, kept in zip(results, codes, strict=True)]
+
+
+def _decode_and_predict(model, lock, uploads, blobs, max_bytes, max_pixels, top_k,
+                        keep_codes=False) -> list:
     """One entry per upload (worker thread): decoded here, predicted together."""
     entries, images, where = [], [], []
     for upload, data in zip(uploads, blobs, strict=True):
@@ -219,7 +270,7 @@ def _decode_and_predict(model, lock, uploads, blobs, max_bytes, max_pixels, top_
             entries.append({"file": name, "error": exc.reason, "status": exc.status})
     if images:
         with lock:
-            results = predict_top_k(model, images, k=top_k)
+            results = _predict(model, images, top_k, keep_codes)
         for i, result in zip(where, results, strict=True):
             entries[i].update(result)
     return entries

@@ -33,6 +33,9 @@ class FeedbackStore:
         Recorded with each entry (the served model file's SHA-256).
     remember : int, default=1024
         Recent predictions kept (their bytes) so that feedback can name one by id.
+    remember_codes : int, default=256
+        Of those, the most recent whose encoded rows (given to :meth:`remember`)
+        are kept too: a fusion model's row is ~180 KB, so 256 hold ~46 MB.
 
     Examples
     --------
@@ -45,12 +48,14 @@ class FeedbackStore:
     'duplicate'
     """
 
-    def __init__(self, root, model_id: str | None = None, remember: int = 1024):
+    def __init__(self, root, model_id: str | None = None, remember: int = 1024,
+                 remember_codes: int = 256):
         self.root, self.model_id = Path(root), model_id
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._recent: OrderedDict[str, tuple[bytes, str, str]] = OrderedDict()
-        self._remember = remember
+        self._codes: OrderedDict[str, dict] = OrderedDict()
+        self._remember, self._remember_codes = remember, remember_codes
 
     @staticmethod
     def check_label(label: str) -> str:
@@ -61,15 +66,24 @@ class FeedbackStore:
                              "space, '-', '_' and '.' only, at most 100 bytes, not hidden")
         return label
 
-    def remember(self, data: bytes, ext: str, predicted: str) -> str:
-        """Keep a predicted image for a while; returns its id (its SHA-256)."""
+    def remember(self, data: bytes, ext: str, predicted: str, codes: dict | None = None) -> str:
+        """Keep a predicted image for a while; returns its id (its SHA-256).
+
+        ``codes``: its encoded rows
+        (:meth:`~imgrec_classic.compose.ImageEncoder.transform_with_codes`), kept
+        for :meth:`codes`.
+        """
         digest = hashlib.sha256(data).hexdigest()
         with self._lock:
-            self._recent[digest] = (data, ext, predicted)
-            self._recent.move_to_end(digest)
-            while len(self._recent) > self._remember:
-                self._recent.popitem(last=False)
+            _keep(self._recent, digest, (data, ext, predicted), self._remember)
+            if codes is not None:
+                _keep(self._codes, digest, codes, self._remember_codes)
         return digest
+
+    def codes(self, digest: str) -> dict | None:
+        """The encoded rows kept with the prediction of this image (by SHA-256), or None."""
+        with self._lock:
+            return self._codes.get(digest)
 
     def recall(self, prediction_id: str) -> tuple[bytes, str, str]:
         """The bytes, extension and predicted label of a remembered prediction."""
@@ -102,3 +116,11 @@ class FeedbackStore:
             with open(self.root / LOG, "a", encoding="utf-8") as log:
                 log.write(json.dumps(entry) + "\n")
         return {**entry, "status": "stored"}
+
+
+def _keep(recent: OrderedDict, key: str, value, bound: int) -> None:
+    """Insert as the newest entry, dropping the oldest beyond ``bound``."""
+    recent[key] = value
+    recent.move_to_end(key)
+    while len(recent) > bound:
+        recent.popitem(last=False)
