@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Literal
 
-__all__ = ["create_app", "run"]
+__all__ = ["create_app", "feedback_row_cache", "run"]
 
 
 def create_app(*args, **kwargs):
@@ -15,6 +15,29 @@ def create_app(*args, **kwargs):
 
 
 create_app.__doc__ = "Build the FastAPI app; see :func:`imgrec_classic.serve.app.create_app`."
+
+
+def feedback_row_cache(metadata: dict, feedback_dir, row_cache=None):
+    """The row cache a service writes feedback rows to, or None.
+
+    ``row_cache`` when given; False: none; None: with ``feedback_dir``, the one the
+    model was trained with (``metadata["cache"]``) when that folder exists here.
+
+    Examples
+    --------
+    >>> feedback_row_cache({"cache": "/nowhere"}, "feedback/") is None
+    True
+    >>> feedback_row_cache({}, "feedback/", "rows/")
+    'rows/'
+    """
+    if row_cache is False:
+        return None
+    if row_cache is not None:
+        return row_cache
+    recorded = metadata.get("cache")
+    if feedback_dir is not None and recorded and os.path.isdir(recorded):
+        return recorded
+    return None
 
 
 def run(model_path: str | os.PathLike, host: str = "127.0.0.1", port: int = 8000,
@@ -60,12 +83,10 @@ def run(model_path: str | os.PathLike, host: str = "127.0.0.1", port: int = 8000
         configure(model, cache=False)
     with open(model_path, "rb") as f:
         model_id = hashlib.file_digest(f, "sha256").hexdigest()
-    recorded = metadata.get("cache")
-    if row_cache is None and feedback_dir is not None and recorded and os.path.isdir(recorded):
-        row_cache = recorded
+    row_cache = feedback_row_cache(metadata, feedback_dir, row_cache)
     app = create_app(model, metadata, max_bytes=int(max_mb * 2**20), token=token,
                      read_timeout=read_timeout, feedback_dir=feedback_dir, model_id=model_id,
-                     row_cache=row_cache or None)
+                     row_cache=row_cache)
     if row_cache and not quiet:
         print(f"rows of images given as feedback go to the row cache {row_cache}", flush=True)
     if not quiet:

@@ -107,3 +107,14 @@ def test_metrics_in_prometheus_text(digit_model_path, digit_png):
     assert samples[("imgrec_predictions_total", (("label", "three"),))] == 3
     assert samples[("imgrec_request_seconds_count", (("path", "/predict"),))] == 4
     assert 0 < samples[("imgrec_top_score_mean", ())] <= 1
+
+
+def test_the_served_row_cache_defaults_to_the_trained_one_when_it_is_here(tmp_path):
+    from imgrec_classic.serve import feedback_row_cache
+
+    here = str(tmp_path)
+    assert feedback_row_cache({"cache": here}, "fb") == here
+    assert feedback_row_cache({"cache": here}, None) is None  # no feedback, no rows
+    assert feedback_row_cache({"cache": here}, "fb", False) is None
+    assert feedback_row_cache({"cache": str(tmp_path / "gone")}, "fb") is None
+    assert feedback_row_cache({}, "fb", "other") == "other"
