@@ -118,3 +118,13 @@ def test_the_served_row_cache_defaults_to_the_trained_one_when_it_is_here(tmp_pa
     assert feedback_row_cache({"cache": here}, "fb", False) is None
     assert feedback_row_cache({"cache": str(tmp_path / "gone")}, "fb") is None
     assert feedback_row_cache({}, "fb", "other") == "other"
+
+
+def test_codes_are_kept_for_the_latest_predictions_only(tmp_path):
+    import numpy as np
+
+    store = FeedbackStore(tmp_path, remember=4, remember_codes=2)
+    ids = [store.remember(bytes([i]), ".png", "three", {"hog": np.full(3, i)}) for i in range(3)]
+    assert store.codes(ids[0]) is None  # beyond remember_codes, though its bytes are kept
+    assert store.recall(ids[0])[2] == "three"
+    assert [int(store.codes(i)["hog"][0]) for i in ids[1:]] == [1, 2]
