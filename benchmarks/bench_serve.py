@@ -1,9 +1,9 @@
 """Serving: latency and throughput of `imgrec serve` under load, and batch throughput.
 
 Models trained on the Caltech-101 30-train split: HOG + SVM, the best preset
-(Fisher vectors + HOG + colour) and its Fisher vectors alone (linear SVMs holding
-explicit weights), each saved as `imgrec train` does; they are cached in
-benchmarks/models/. For each, `imgrec serve` runs in its own
+(Fisher vectors + HOG + colour), its Fisher vectors alone (linear SVMs holding
+explicit weights) and the pretrained CNN preset, each saved as `imgrec train` does;
+they are cached in benchmarks/models/. For each, `imgrec serve` runs in its own
 process (one uvicorn worker) on 127.0.0.1 and a bounded load generator posts
 256x256 JPEGs of test images: first one request at a time (latency p50/p99), then
 ``--concurrency`` clients for ``--seconds`` (requests/s, errors). Batch throughput
@@ -47,7 +47,8 @@ from imgrec_classic.pipelines import preset
 
 MODELS = {"hog-svm": "HOG + SVM",
           "dsift-fisher-hog-color-svm": "best Caltech-101 preset (Fisher vectors + HOG + colour)",
-          "dsift-fisher-svm": "Fisher vectors alone"}
+          "dsift-fisher-svm": "Fisher vectors alone",
+          "cnn-svm": "pretrained CNN (EfficientNet-Lite0 embedding + linear SVM)"}
 
 
 def trained_model(name: str, params: dict | None = None) -> Path:
