@@ -17,11 +17,24 @@ def create_app(*args, **kwargs):
 create_app.__doc__ = "Build the FastAPI app; see :func:`imgrec_classic.serve.app.create_app`."
 
 
-def feedback_row_cache(metadata: dict, feedback_dir, row_cache=None):
+def feedback_row_cache(metadata: dict, feedback_dir: str | os.PathLike | None,
+                       row_cache: str | os.PathLike | Literal[False] | None = None):
     """The row cache a service writes feedback rows to, or None.
 
-    ``row_cache`` when given; False: none; None: with ``feedback_dir``, the one the
-    model was trained with (``metadata["cache"]``) when that folder exists here.
+    Parameters
+    ----------
+    metadata : dict
+        The saved model's metadata; ``metadata["cache"]`` is the row cache it was
+        trained with, if any.
+    feedback_dir : path or None
+        Where the service stores feedback; without it no rows are written.
+    row_cache : path, False or None, default=None
+        A folder to use; False for none; None for the model's own cache, when
+        ``feedback_dir`` is given and that folder exists on this machine.
+
+    Returns
+    -------
+    path or None
 
     Examples
     --------
